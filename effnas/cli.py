@@ -1,0 +1,76 @@
+"""`effnas` command line. Each sub-command lives in effnas/commands/<name>.py with `register()`.
+
+Exit codes: 0 success, 2 bad input (one line on stderr), 1 internal error (one line; set
+EFFNAS_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from search_spaces.errors import InputError
+
+COMMANDS = ("arch", "space", "family", "grid", "search", "detector", "run")
+
+
+class UsageError(Exception):
+    """argparse usage problem, turned into exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line and exit code 2 (never a usage dump)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="effnas", description="Neural-architecture search and compound scaling for PyTorch.")
+    parser.add_argument("--version", action="version", version="effnas 0.1.0")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"effnas.commands.{name}")
+        except ModuleNotFoundError as error:
+            if error.name == f"effnas.commands.{name}":
+                continue
+            raise
+        module.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "handler", None):
+            parser.print_help(sys.stderr)
+            return 2
+        code = args.handler(args)
+        return int(code or 0)
+    except (InputError, UsageError) as error:
+        print(f"effnas: error: {_one_line(error)}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("effnas: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # internal error: one line, traceback on demand
+        if os.environ.get("EFFNAS_DEBUG"):
+            raise
+        print(f"effnas: internal error: {type(error).__name__}: {_one_line(error)} "
+              "(set EFFNAS_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

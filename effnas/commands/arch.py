@@ -1,0 +1,126 @@
+"""`effnas arch show|export|graph`: inspect, export and graph one architecture."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from search_spaces import InputError, load_arch
+from search_spaces.atomic import write_text_atomic
+from search_spaces.units import format_size
+
+from ..output import format_table, print_json
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    arch = commands.add_parser("arch", help="inspect, export or graph an architecture")
+    verbs = arch.add_subparsers(dest="verb", metavar="VERB", parser_class=type(arch))
+
+    show = verbs.add_parser("show", help="blocks, params and MACs of NAME, FILE or block strings")
+    _source_args(show)
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=cmd_show)
+
+    export = verbs.add_parser("export", help="torch.export the classifier to a .pt2 file")
+    _source_args(export)
+    export.add_argument("-o", "--output", required=True, help="path of the .pt2 file")
+    export.add_argument("--padding", choices=("symmetric", "same"), default="symmetric")
+    export.set_defaults(handler=cmd_export)
+
+    graph = verbs.add_parser("graph", help="layer graph (networkx) as GraphML or JSON")
+    _source_args(graph)
+    graph.add_argument("-o", "--output", help="write GraphML here (default: print a summary)")
+    graph.add_argument("--json", action="store_true", help="node-link JSON on stdout")
+    graph.set_defaults(handler=cmd_graph)
+    arch.set_defaults(handler=lambda args: arch.print_help() or 2)
+
+
+def _source_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", nargs="+", metavar="NAME|FILE|BLOCKS",
+                        help="preset name, arch JSON file, or block strings")
+    parser.add_argument("--width", type=float, help="width multiplier (overrides the arch's)")
+    parser.add_argument("--depth", type=float, help="depth multiplier (overrides the arch's)")
+    parser.add_argument("--resolution", type=int, help="input resolution in pixels")
+
+
+def resolve(args: argparse.Namespace):
+    arch = load_arch(args.source if len(args.source) > 1 else args.source[0])
+    for label in ("width", "depth", "resolution"):
+        value = getattr(args, label)
+        if value is not None and not value > 0:
+            raise InputError(f"--{label} must be positive, got {value}")
+    if any(getattr(args, k) is not None for k in ("width", "depth", "resolution")):
+        arch = arch.scaled(args.width, args.depth, args.resolution)
+    return arch
+
+
+def describe(arch) -> dict:
+    cost = arch.cost()
+    return {"name": arch.name, "params": cost.params, "macs": cost.macs, "resolution": arch.resolution,
+            "width": arch.width, "depth": arch.depth, "blocks": arch.block_strings(),
+            "stages": [s.to_string() for s in arch.stages], "layers": arch.num_layers,
+            "stem_filters": arch.stem_channels, "head_filters": arch.head_channels,
+            "activation": arch.activation, "dropout": arch.dropout, "drop_connect": arch.drop_connect,
+            "arch": arch.to_dict()}
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    arch = resolve(args)
+    info = describe(arch)
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"{arch.name}: width {arch.width:g}, depth {arch.depth:g}, resolution {arch.resolution}, "
+          f"{info['layers']} layers")
+    print(f"params {info['params']:,} ({format_size(info['params'])}), "
+          f"MACs {info['macs']:,} ({format_size(info['macs'])})\n")
+    rows = []
+    size = -(-arch.resolution // 2)
+    from search_spaces.cost import layer_cost
+    for index, stage in enumerate(arch.stages):
+        p, m, out = layer_cost(stage, size)
+        rest = stage.with_(in_filters=stage.out_filters, stride=1)
+        p2, m2, _ = layer_cost(rest, out)
+        rows.append([index + 1, stage.to_string(), f"{out}x{out}", p + p2 * (stage.repeats - 1),
+                     format_size(m + m2 * (stage.repeats - 1))])
+        size = out
+    print(format_table(["stage", "block (scaled)", "output", "params", "MACs"], rows, align="rlrrr"))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import torch
+
+    arch = resolve(args)
+    if not args.output.endswith(".pt2"):
+        raise InputError(f"export path must end in .pt2, got {args.output!r}")
+    parent = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(parent):
+        raise InputError(f"output folder {parent!r} does not exist")
+    model = arch.build(padding="same" if args.padding == "same" else None).eval()
+    example = torch.randn(1, arch.in_channels, arch.resolution, arch.resolution)
+    program = torch.export.export(model, (example,))
+    tmp = os.path.join(parent, f".{os.path.basename(args.output)}.tmp")
+    torch.export.save(program, tmp)
+    os.replace(tmp, args.output)
+    cost = arch.cost()
+    print(f"exported {arch.name} ({cost.params:,} params, {format_size(cost.macs)} MACs, input "
+          f"1x{arch.in_channels}x{arch.resolution}x{arch.resolution}) to {args.output}")
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace) -> int:
+    import networkx as nx
+
+    arch = resolve(args)
+    graph = arch.graph()
+    if args.output:
+        text = "\n".join(nx.generate_graphml(graph))
+        write_text_atomic(args.output, text + "\n")
+        print(f"wrote {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges to {args.output}")
+    elif args.json:
+        print_json(nx.node_link_data(graph, edges="edges"))
+    else:
+        rows = [[n, d["op"], d["in_shape"], d["out_shape"], d["params"], d["macs"]] for n, d in graph.nodes(data=True)]
+        print(format_table(["node", "op", "in", "out", "params", "MACs"], rows, align="llllrr"))
+    return 0

@@ -1,0 +1,167 @@
+"""BlockArgs: one stage of a network as a small immutable record, and its block-string formats.
+
+Two string formats are read, one is written:
+
+* TF reference (tensorflow/tpu EfficientNet / MnasNet): ``r2_k3_s22_e6_i16_o24_se0.25`` with
+  optional ``noskip``. effnas extends it with an op prefix (``cn_`` regular conv, ``ds_``
+  depthwise-separable, ``ir_`` MBConv, the default) and a ``poolskip`` flag.
+* timm: ``ir_r2_k3_s2_e6_c24_se0.25`` -- output channels ``c``, input taken from the previous
+  stage (or the stem), single-digit stride.
+
+The ops of the MnasNet space map onto two kinds of layer:
+
+* ``mbconv``: inverted bottleneck (1×1 expand, k×k depthwise, SE, 1×1 linear project). With
+  expansion 1 the expand conv is absent and it *is* the depthwise-separable conv (dw + pw).
+* ``conv``: a regular k×k convolution + BN + activation (SE on its output if se > 0).
+
+Skip options: ``identity`` (residual add where stride 1 and in == out, the official rule),
+``none`` (``noskip``), and ``pool``: layers that change shape get a shortcut of average pooling
+with kernel = stride followed, when channels differ, by a 1×1 conv + BN (ResNet-D style); layers
+that keep their shape use the identity.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from .errors import InputError
+
+OPS = ("mbconv", "conv")
+SKIPS = ("identity", "none", "pool")
+_PREFIX_TO_OP = {"ir": "mbconv", "ds": "mbconv", "mb": "mbconv", "cn": "conv"}
+
+
+@dataclass(frozen=True, slots=True)
+class BlockArgs:
+    """One stage: `repeats` identical layers; only the first has `stride` and `in_filters`."""
+
+    repeats: int
+    kernel: int
+    stride: int
+    expand_ratio: int
+    in_filters: int
+    out_filters: int
+    se_ratio: float = 0.0
+    skip: str = "identity"
+    op: str = "mbconv"
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.repeats >= 1, f"repeats must be >= 1, got {self.repeats}"),
+            (self.kernel in (1, 3, 5, 7, 9), f"kernel must be 1, 3, 5, 7 or 9, got {self.kernel}"),
+            (self.stride in (1, 2), f"stride must be 1 or 2, got {self.stride}"),
+            (1 <= self.expand_ratio <= 16, f"expansion must be in 1..16, got {self.expand_ratio}"),
+            (self.in_filters >= 1, f"input filters must be >= 1, got {self.in_filters}"),
+            (self.out_filters >= 1, f"output filters must be >= 1, got {self.out_filters}"),
+            (0.0 <= self.se_ratio <= 1.0, f"SE ratio must be in [0, 1], got {self.se_ratio}"),
+            (self.skip in SKIPS, f"skip must be one of {SKIPS}, got {self.skip!r}"),
+            (self.op in OPS, f"op must be one of {OPS}, got {self.op!r}"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise InputError(message)
+
+    @property
+    def has_se(self) -> bool:
+        return self.se_ratio > 0
+
+    def with_(self, **changes) -> BlockArgs:
+        return replace(self, **changes)
+
+    def to_string(self) -> str:
+        """Format in the (extended) TF block-string format; lossless."""
+        parts = ["cn"] if self.op == "conv" else []
+        parts += [f"r{self.repeats}", f"k{self.kernel}", f"s{self.stride}{self.stride}"]
+        if self.op == "mbconv":
+            parts.append(f"e{self.expand_ratio}")
+        parts += [f"i{self.in_filters}", f"o{self.out_filters}"]
+        if self.has_se:
+            parts.append(f"se{_format_float(self.se_ratio)}")
+        if self.skip == "none":
+            parts.append("noskip")
+        elif self.skip == "pool":
+            parts.append("poolskip")
+        return "_".join(parts)
+
+    def __str__(self) -> str:
+        return self.to_string()
+
+
+def _format_float(value: float) -> str:
+    return repr(float(value)).rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+
+
+_TOKEN = re.compile(r"^(se|noskip|poolskip|[a-z])(.*)$")
+_INT_KEYS = {"r": "repeats", "k": "kernel", "e": "expand_ratio", "i": "in_filters", "o": "out_filters",
+             "c": "out_filters"}
+
+
+def parse_block(text: str, in_filters: int | None = None) -> BlockArgs:
+    """Parse one TF or timm block string. `in_filters` supplies the input for timm strings."""
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"empty block string {text!r}")
+    tokens = text.strip().split("_")
+    op = "mbconv"
+    if tokens[0] in _PREFIX_TO_OP:
+        op = _PREFIX_TO_OP[tokens.pop(0)]
+    elif re.fullmatch(r"[a-z]{2,}", tokens[0]) and tokens[0] not in ("noskip", "poolskip"):
+        raise InputError(f"block {text!r}: unknown op prefix {tokens[0]!r} (expected ir, ds, cn)")
+    values: dict[str, object] = {"op": op, "skip": "identity"}
+    seen: set[str] = set()
+    for token in tokens:
+        match = _TOKEN.match(token)
+        if not match:
+            raise InputError(f"block {text!r}: cannot read token {token!r}")
+        key, value = match.groups()
+        if key in seen:
+            raise InputError(f"block {text!r}: key {key!r} given twice")
+        seen.add(key)
+        if key in ("noskip", "poolskip"):
+            if value:
+                raise InputError(f"block {text!r}: cannot read token {token!r}")
+            values["skip"] = "none" if key == "noskip" else "pool"
+        elif key == "se":
+            try:
+                values["se_ratio"] = float(value)
+            except ValueError:
+                raise InputError(f"block {text!r}: SE ratio {value!r} is not a number") from None
+        elif key == "s":
+            if not re.fullmatch(r"\d\d?", value) or (len(value) == 2 and value[0] != value[1]):
+                raise InputError(f"block {text!r}: stride {value!r} must be like s1, s2, s11 or s22")
+            values["stride"] = int(value[0])
+        elif key in _INT_KEYS:
+            if not value.isdigit():
+                raise InputError(f"block {text!r}: {key}{value} needs a whole number after {key!r}")
+            values[_INT_KEYS[key]] = int(value)
+        else:
+            raise InputError(f"block {text!r}: unknown key {key!r} in token {token!r}")
+    if "c" in seen and "o" in seen:
+        raise InputError(f"block {text!r}: give output filters as o (TF) or c (timm), not both")
+    if "i" not in seen:
+        if in_filters is None:
+            raise InputError(f"block {text!r}: missing input filters (i...) and no previous stage")
+        values["in_filters"] = in_filters
+    values.setdefault("expand_ratio", 1)
+    values.setdefault("stride", 1)
+    values.setdefault("repeats", 1)
+    for key, name in (("k", "kernel"), ("o", "output filters (o... or c...)")):
+        field = _INT_KEYS[key]
+        if field not in values:
+            raise InputError(f"block {text!r}: missing {name}")
+    if op == "conv" and values["expand_ratio"] != 1:
+        raise InputError(f"block {text!r}: a regular conv (cn) has no expansion")
+    return BlockArgs(**values)  # type: ignore[arg-type]
+
+
+def parse_blocks(texts: list[str] | tuple[str, ...], stem_filters: int = 32) -> tuple[BlockArgs, ...]:
+    """Parse a list of block strings; timm strings take their input from the previous stage."""
+    if not texts:
+        raise InputError("no block strings given")
+    blocks: list[BlockArgs] = []
+    previous = stem_filters
+    for text in texts:
+        block = parse_block(text, in_filters=previous)
+        blocks.append(block)
+        previous = block.out_filters
+    return tuple(blocks)
