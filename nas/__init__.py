@@ -1,0 +1,1 @@
+"""nas: HOW to search — objective, strategies, evaluators, runners and the trial ledger."""
