@@ -1,0 +1,55 @@
+"""Evaluate a fixed list of named candidates through the search's runners and ledger.
+
+Used by the scaling grid search (`effnas grid`). Resumable: candidates whose key is already in
+``out_dir/trials.jsonl`` are not evaluated again; each finished one is appended (and fsynced) at
+once. Rows: trial (= the key), arch (Arch JSON dict), params, macs, metric, seconds, worker,
+evaluator, details.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from search_spaces import Arch, InputError
+
+from .evaluators import get_evaluator
+from .ledger import Ledger
+from .runners import RUNNERS, run
+
+
+def evaluate_batch(candidates: Sequence[tuple[str, Arch]], evaluator: str, config: Mapping[str, Any],
+                   out_dir: str | os.PathLike, runner: str = "inline", ray_address: str | None = None,
+                   max_concurrent: int | None = None, **runner_options: Any) -> list[dict[str, Any]]:
+    """Rows for every candidate, in the order given (evaluating only those not yet in the ledger)."""
+    keys = [str(key) for key, _ in candidates]
+    if len(set(keys)) != len(keys):
+        raise InputError("candidate keys must be unique")
+    for key, arch in candidates:
+        if not isinstance(arch, Arch):
+            raise InputError(f"candidate {key!r} is not an Arch")
+    get_evaluator(evaluator)  # unknown name -> InputError before anything runs
+    if runner not in RUNNERS:
+        raise InputError(f"unknown runner {runner!r}; known: {', '.join(RUNNERS)}")
+    if max_concurrent is not None and max_concurrent < 1:
+        raise InputError(f"max_concurrent must be >= 1, got {max_concurrent}")
+    ledger = Ledger(out_dir)
+    done = {str(row["trial"]): row for row in ledger.read()}
+    todo = [(str(key), arch) for key, arch in candidates if str(key) not in done]
+
+    def source() -> tuple[str, Arch] | None:
+        return todo.pop(0) if todo else None
+
+    def on_result(row: dict[str, Any]) -> None:
+        ledger.append(row)
+        done[str(row["trial"])] = row
+
+    options: dict[str, Any] = dict(runner_options)
+    if runner == "ray":
+        options.update(ray_address=ray_address, max_concurrent=max_concurrent)
+    failed = run(runner, source, on_result, evaluator, config, **options) if todo else []
+    if failed:
+        raise RuntimeError(f"{len(failed)} candidate(s) failed after retries: {', '.join(failed)}; "
+                           "finished ones are kept in the ledger, run again to retry")
+    return [done[key] for key in keys]

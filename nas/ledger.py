@@ -1,0 +1,83 @@
+"""The run folder: config.json, trials.jsonl (append + fsync per finished trial), best.json.
+
+trials.jsonl holds one JSON object per finished trial, written whole and fsynced as soon as the
+trial finishes. On reading, a truncated *last* line (a driver killed mid-write) is dropped and
+the file rewritten without it (that trial is re-run); an unreadable line anywhere else is
+corruption and raises InputError naming the line. Other files are written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from search_spaces import InputError
+from search_spaces.atomic import write_json_atomic, write_text_atomic
+
+CONFIG, TRIALS, BEST, STATE = "config.json", "trials.jsonl", "best.json", "strategy.pt"
+
+
+class Ledger:
+    """Append-only record of finished trials in `out_dir` (created on first write)."""
+
+    def __init__(self, out_dir: str | os.PathLike) -> None:
+        self.dir = Path(out_dir)
+        self.path = self.dir / TRIALS
+
+    # ---------------------------------------------------------------- reading
+    def read(self, repair: bool = True) -> list[dict[str, Any]]:
+        """Finished rows in order; drops (and, if `repair`, removes) a truncated last line."""
+        if not self.path.exists():
+            return []
+        raw = self.path.read_bytes()
+        lines = raw.split(b"\n")
+        rows: list[dict[str, Any]] = []
+        dropped = False
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                if not isinstance(row, dict) or "trial" not in row:
+                    raise ValueError("not a trial record")
+            except ValueError:
+                is_last = all(not rest.strip() for rest in lines[number:])
+                if is_last and not raw.endswith(b"\n"):
+                    dropped = True
+                    break
+                raise InputError(f"{self.path}: line {number} is corrupt (not a trial record); "
+                                 "fix or remove it to resume") from None
+            rows.append(row)
+        if dropped and repair:
+            write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in rows))
+        return rows
+
+    def keys(self) -> set[str]:
+        return {str(row["trial"]) for row in self.read()}
+
+    # ---------------------------------------------------------------- writing
+    def append(self, row: dict[str, Any]) -> None:
+        """Write one finished trial as a single line and fsync it."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        data = (json.dumps(row, allow_nan=True) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def write_json(self, name: str, obj: Any) -> None:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        write_json_atomic(self.dir / name, obj)
+
+    def read_json(self, name: str) -> Any | None:
+        path = self.dir / name
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except ValueError:
+            raise InputError(f"{path} is not valid JSON") from None

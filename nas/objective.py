@@ -1,0 +1,73 @@
+"""The MnasNet objective (Tan et al. 2019, eq. 2): reward = ACC(m) · [cost(m) / T]^w.
+
+w = α if cost(m) ≤ T else β. Presets: ``soft`` (α = β = −0.07, MnasNet's and EfficientNet-B0's
+setting), ``hard`` (α = 0, β = −1: a hard constraint that penalises exceeding T sharply), or
+``user`` (α, β given). cost(m) is the MACs of the target network at full resolution
+(``arch.cost().macs``; T in MACs) or the predicted latency in milliseconds from the per-layer
+table of :mod:`nas.latency` (``kind="latency"``; T in ms).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from search_spaces import Arch, InputError
+
+REWARDS = {"soft": (-0.07, -0.07), "hard": (0.0, -1.0)}
+KINDS = ("macs", "latency")
+
+
+@dataclass(frozen=True)
+class Objective:
+    """ACC·[cost/T]^w with exponents α (cost ≤ T) and β (cost > T)."""
+
+    target: float
+    alpha: float = -0.07
+    beta: float = -0.07
+    kind: str = "macs"
+    reward_name: str = "soft"
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.target, int | float) and math.isfinite(self.target) and self.target > 0):
+            raise InputError(f"target must be a positive number, got {self.target!r}")
+        if self.kind not in KINDS:
+            raise InputError(f"objective must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        for label in ("alpha", "beta"):
+            if not math.isfinite(getattr(self, label)):
+                raise InputError(f"{label} must be finite")
+
+    @classmethod
+    def create(cls, target: float, reward: str = "soft", alpha: float | None = None, beta: float | None = None,
+               kind: str = "macs") -> Objective:
+        """From a reward name: "soft", "hard", or "user" (then alpha and beta are required)."""
+        if reward == "user":
+            if alpha is None or beta is None:
+                raise InputError("--reward user needs both --alpha and --beta")
+            return cls(float(target), float(alpha), float(beta), kind, "user")
+        if reward not in REWARDS:
+            raise InputError(f"reward must be soft, hard or user, got {reward!r}")
+        a, b = REWARDS[reward]
+        return cls(float(target), a if alpha is None else float(alpha), b if beta is None else float(beta), kind,
+                   reward if alpha is None and beta is None else "user")
+
+    def exponent(self, cost: float) -> float:
+        """w = α if cost ≤ T else β."""
+        return self.alpha if cost <= self.target else self.beta
+
+    def reward(self, metric: float, cost: float) -> float:
+        """ACC · (cost/T)^w (cost in MACs or ms, like T)."""
+        if cost <= 0:
+            raise ValueError(f"cost must be positive, got {cost}")
+        return float(metric) * (float(cost) / self.target) ** self.exponent(cost)
+
+    def cost(self, arch: Arch) -> float:
+        """cost(m): MACs at the arch's full resolution, or predicted latency in ms (nas.latency)."""
+        if self.kind == "macs":
+            return float(arch.cost().macs)
+        from . import latency  # lazy: the table is calibrated on first use
+
+        return float(latency.predict(arch))
+
+    def to_dict(self) -> dict:
+        return asdict(self)

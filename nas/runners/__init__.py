@@ -1,0 +1,26 @@
+"""Runners: how trials execute. ``inline`` (this process, no Ray) and ``ray`` (Ray Tune trials on an
+embedded local Ray or a cluster). Both take a `source()` of (key, Arch) candidates and call
+`on_result(row)` in the driver as each finishes; see :func:`run`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from search_spaces import InputError
+
+RUNNERS = ("inline", "ray")
+
+
+def run(runner: str, source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None], evaluator: str,
+        config: Mapping[str, Any], **options: Any) -> list[str]:
+    """Dispatch to the named runner; returns the keys of trials that failed for good."""
+    if runner == "inline":
+        from .inline import run_inline
+
+        return run_inline(source, on_result, evaluator, config, **options)
+    if runner == "ray":
+        from .ray_runner import run_ray
+
+        return run_ray(source, on_result, evaluator, config, **options)
+    raise InputError(f"unknown runner {runner!r}; known: {', '.join(RUNNERS)}")

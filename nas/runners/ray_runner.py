@@ -1,0 +1,131 @@
+"""The Ray runner: Ray Tune is the engine. The strategy plugs in as a Tune `Searcher`
+(suggest / on_trial_complete), each candidate runs as a Tune trial of the function trainable
+`nas.runners.trial.tune_trainable` (importable on every worker) with per-trial resources, a
+concurrency limit (`ConcurrencyLimiter`) and `FailureConfig(max_failures)` retries of trials
+whose worker died. Without an address an embedded local Ray sized to this machine is started;
+an address (argument or RAY_ADDRESS) joins a cluster after a socket probe of its GCS port, so an
+unreachable address fails in seconds instead of Ray's minutes of retries.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from search_spaces import InputError
+
+PROBE_TIMEOUT_S = 5.0
+
+
+def probe_address(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
+    """Raise InputError unless a TCP connection to the cluster address ("host:port") opens."""
+    target = address.split("://", 1)[-1].rstrip("/")
+    host, _, port = target.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"Ray address must be host:port (or 'auto'), got {address!r}")
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout):
+            pass
+    except OSError as error:
+        raise InputError(f"cannot reach the Ray cluster at {address}: {error.strerror or error}") from None
+
+
+def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
+    """Make sure Ray is initialised; returns True if this call started it (caller shuts it down).
+
+    `address` None (and no RAY_ADDRESS): an embedded local Ray with `num_cpus` (default: this
+    machine's CPUs), no dashboard, workers' output not forwarded to the driver.
+    """
+    import ray
+
+    if ray.is_initialized():
+        return False
+    address = address or os.environ.get("RAY_ADDRESS") or None
+    os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
+             "configure_logging": True}
+    if address and address not in ("local",):
+        if address != "auto":
+            probe_address(address)
+        quiet.pop("include_dashboard")
+        ray.init(address=address, **quiet)
+    else:
+        ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
+    return True
+
+
+def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None], evaluator: str,
+            config: Mapping[str, Any], on_failure: Callable[[str], None] | None = None, ray_address: str | None = None,
+            max_concurrent: int | None = None, cpus_per_trial: float = 1.0, max_failures: int = 3,
+            num_cpus: int | None = None) -> list[str]:
+    """Run `source()`'s candidates as Ray Tune trials until it returns None with nothing in flight.
+
+    `on_result(row)` is called in this (driver) process as each trial finishes; `on_failure(key)`
+    for a trial that still failed after `max_failures` retries. Returns the failed keys.
+    """
+    import ray
+    from ray import tune
+    from ray.tune.search import ConcurrencyLimiter, Searcher
+
+    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "1000")
+    started = connect(ray_address, num_cpus)
+    failed: list[str] = []
+    storage = tempfile.mkdtemp(prefix="effnas-tune-")
+    try:
+        if max_concurrent is None:
+            cpus = ray.cluster_resources().get("CPU", 1.0)
+            max_concurrent = max(1, int(cpus // cpus_per_trial))
+        if max_concurrent < 1:
+            raise InputError(f"max concurrent trials must be >= 1, got {max_concurrent}")
+
+        class StrategySearcher(Searcher):
+            """Tune Searcher that asks `source` for the next candidate and reports back."""
+
+            def __init__(self) -> None:
+                super().__init__(metric="metric", mode="max")
+                self.keys: dict[str, str] = {}
+
+            def suggest(self, trial_id: str) -> dict | None:
+                item = source()
+                if item is None:
+                    return None if self.keys else Searcher.FINISHED
+                key, arch = item
+                self.keys[trial_id] = key
+                return {"key": key, "arch": arch.to_dict(), "evaluator": evaluator, "config": dict(config),
+                        "threads": max(1, int(cpus_per_trial))}
+
+            def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+                key = self.keys.pop(trial_id, None)
+                if key is None:
+                    return
+                if error or not result or "row" not in result:
+                    failed.append(key)
+                    if on_failure:
+                        on_failure(key)
+                    return
+                on_result(json.loads(result["row"]))
+
+        searcher = ConcurrencyLimiter(StrategySearcher(), max_concurrent=max_concurrent)
+        from .trial import tune_trainable
+
+        trainable = tune.with_resources(tune_trainable, {"cpu": cpus_per_trial})
+        tuner = tune.Tuner(
+            trainable,
+            tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True),
+            run_config=tune.RunConfig(name="effnas", storage_path=storage, verbose=0,
+                                      failure_config=tune.FailureConfig(max_failures=max_failures),
+                                      checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False)))
+        tuner.fit()
+    finally:
+        shutil.rmtree(storage, ignore_errors=True)
+        if started:
+            ray.shutdown()
+    return failed
