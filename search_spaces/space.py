@@ -123,16 +123,9 @@ class MnasNetSpace:
         for b, block in enumerate(arch.blocks):
             op_name = "conv" if block.op == "conv" else {1: "dsconv", 3: "mbconv3", 6: "mbconv6"}[block.expand_ratio]
             tokens += [OP_NAMES.index(op_name), KERNELS.index(block.kernel), SE_RATIOS.index(block.se_ratio),
-                       SKIPS.index(self._skip_of(block)), self.filter_choices(b).index(block.out_filters),
+                       SKIPS.index(block.skip), self.filter_choices(b).index(block.out_filters),
                        self.layer_choices(b).index(block.repeats)]
         return tokens
-
-    @staticmethod
-    def _skip_of(block: BlockArgs) -> str:
-        # a one-layer block that changes shape behaves the same with identity or no skip
-        if block.skip == "none" and block.repeats == 1 and (block.stride > 1 or block.in_filters != block.out_filters):
-            return "identity"
-        return block.skip
 
     def _mismatch(self, arch: Arch) -> str | None:
         if arch.width != 1.0 or arch.depth != 1.0 or arch.stage_repeats or arch.stage_filters:
@@ -161,7 +154,7 @@ class MnasNetSpace:
         return self._mismatch(arch) is None
 
     def canonical(self, arch: Arch) -> Arch:
-        """The member the tokens of `arch` decode to (same network, canonical skip spelling)."""
+        """The member the tokens of `arch` decode to (space defaults for dropout etc. replaced)."""
         return self.decode(self.encode(arch), name=arch.name).with_(
             dropout=arch.dropout, drop_connect=arch.drop_connect, activation=arch.activation)
 
