@@ -35,3 +35,7 @@ def get_evaluator(name: str) -> Callable[[Arch, Mapping[str, Any]], dict[str, An
         raise InputError(f"unknown evaluator {name!r}; known: {', '.join(sorted(EVALUATORS)) or 'none'}")
     module, function = EVALUATORS[name].split(":")
     return getattr(importlib.import_module(module), function)
+
+register("zero-cost", "nas.evaluators.zero_cost:evaluate")
+register("naswot", "nas.evaluators.zero_cost:naswot")
+register("synflow", "nas.evaluators.zero_cost:synflow")

@@ -1,0 +1,152 @@
+"""One loader for every image source: split, subset, resize, normalise.
+
+``load_dataset(name_or_path, resolution, subset, seed)`` returns an :class:`ImageData` whose
+first four fields unpack as ``train_x, train_y, val_x, val_y``: float tensors [n, 3, R, R]
+normalised per channel with the *training* split's mean and std, and int64 labels. The
+validation split is held out from the source's labelled images before any subsetting (as the
+MnasNet proxy held 50K ImageNet training images out), stratified by class, and never overlaps
+the training split.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from search_spaces import InputError
+
+from . import bundled
+from .sources import ArraySource, FileSource, cifar_source, image_folder
+
+BUNDLED = {"digits": bundled.digits, "mnist": bundled.mnist}
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """A train/validation split. Unpacks as (train_x, train_y, val_x, val_y)."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
+    classes: tuple[str, ...]
+    name: str
+    resolution: int
+    train_index: np.ndarray = field(repr=False)  # indices into the source (for provenance / tests)
+    val_index: np.ndarray = field(repr=False)
+    mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.classes)
+
+    def __iter__(self):
+        return iter((self.train_x, self.train_y, self.val_x, self.val_y))
+
+    def describe(self) -> str:
+        """One line naming the proxy data, e.g. 'digits 32px, 600 train / 360 val imgs, 10 classes'."""
+        return (f"{self.name} {self.resolution}px, {len(self.train_y)} train / {len(self.val_y)} val imgs, "
+                f"{self.num_classes} classes")
+
+
+def open_source(name_or_path: str | os.PathLike) -> ArraySource | FileSource:
+    """Resolve a bundled name ('digits', 'mnist'), an ImageFolder directory, CIFAR-10 .bin batches
+    (a file or a directory of data_batch_*.bin) or an array file (.npz/.pkl/.pkl.gz)."""
+    text = os.fspath(name_or_path)
+    if text.lower() in BUNDLED:
+        return BUNDLED[text.lower()]()
+    path = Path(text).expanduser()
+    if not path.exists():
+        known = ", ".join(BUNDLED)
+        raise InputError(f"data set {text!r} not found: not a bundled name ({known}) nor an existing path")
+    return _open_path(str(path.resolve()))
+
+
+@functools.lru_cache(maxsize=4)
+def _open_path(path: str) -> ArraySource | FileSource:
+    target = Path(path)
+    if target.is_dir():
+        if any(target.glob("data_batch_*.bin")) or (any(target.glob("*.bin")) and not any(
+                entry.is_dir() for entry in target.iterdir())):
+            return cifar_source(target)
+        return image_folder(target)
+    if target.suffix.lower() == ".bin":
+        return cifar_source(target)
+    return bundled.array_file(target)
+
+
+def _split(labels: np.ndarray, val_fraction: float, val_size: int | None, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified hold-out: about `val_fraction` of each class (capped at `val_size` in total)."""
+    rng = np.random.default_rng([seed, 7919])
+    total = len(labels)
+    wanted = int(round(total * val_fraction))
+    if val_size is not None:
+        wanted = min(wanted, int(val_size))
+    wanted = max(wanted, 1)
+    val: list[np.ndarray] = []
+    for label in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == label))
+        take = int(round(len(members) * wanted / total))
+        take = min(max(take, 1), len(members) - 1)
+        val.append(members[:take])
+    val_index = np.sort(np.concatenate(val))
+    train_index = np.setdiff1d(np.arange(total), val_index)
+    return train_index, val_index
+
+
+def _subset(labels: np.ndarray, index: np.ndarray, size: int | None, seed: int) -> np.ndarray:
+    """A class-balanced random subset of `index` with `size` elements (all when size is None)."""
+    rng = np.random.default_rng([seed, 104729])
+    index = rng.permutation(index)
+    if size is None or size >= len(index):
+        return index
+    # round-robin over classes so small subsets still see every class
+    by_class = [index[labels[index] == label] for label in np.unique(labels[index])]
+    order = [members[i] for i in range(max(map(len, by_class))) for members in by_class if i < len(members)]
+    return np.asarray(order[:size], dtype=np.int64)
+
+
+def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: int | None = None, seed: int = 0,
+                 val_fraction: float = 0.2, val_size: int | None = 2000, normalize: bool = True) -> ImageData:
+    """Load a labelled image set as normalised float tensors at `resolution` pixels.
+
+    subset: number of training images (class-balanced random sample; None = all).
+    val_fraction / val_size: held-out validation share of the source, capped at val_size images.
+    seed: fixes the split and the subset.
+    """
+    if not isinstance(resolution, int) or not 4 <= resolution <= 4096:
+        raise InputError(f"resolution must be a whole number of pixels in 4..4096, got {resolution!r}")
+    if subset is not None and (not isinstance(subset, int) or subset < 1):
+        raise InputError(f"subset must be a positive number of images, got {subset!r}")
+    if not 0.0 < val_fraction < 1.0:
+        raise InputError(f"val_fraction must be in (0, 1), got {val_fraction!r}")
+    source = open_source(name_or_path)
+    labels = np.asarray(source.labels, dtype=np.int64)
+    present, labels = np.unique(labels, return_inverse=True)
+    if len(present) < 2:
+        raise InputError(f"data set {source.name!r} has {len(present)} class; at least 2 are needed")
+    if len(labels) < 2 * len(present):
+        raise InputError(f"data set {source.name!r} has {len(labels)} images for {len(present)} classes; "
+                         "need at least 2 per class for a held-out split")
+    classes = tuple(source.classes[c] if c < len(source.classes) else str(c) for c in present)
+    train_pool, val_index = _split(labels, val_fraction, val_size, seed)
+    train_index = _subset(labels, train_pool, subset, seed)
+    train_x = source.images(train_index, resolution)
+    val_x = source.images(val_index, resolution)
+    mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
+    if normalize:
+        m = train_x.mean(dim=(0, 2, 3))
+        s = train_x.std(dim=(0, 2, 3)).clamp_min(1e-3)
+        train_x = (train_x - m[:, None, None]) / s[:, None, None]
+        val_x = (val_x - m[:, None, None]) / s[:, None, None]
+        mean, std = tuple(m.tolist()), tuple(s.tolist())
+    name = os.fspath(name_or_path)
+    return ImageData(train_x.contiguous(), torch.from_numpy(labels[train_index]), val_x.contiguous(),
+                     torch.from_numpy(labels[val_index]), classes, name, resolution, train_index, val_index,
+                     mean, std)
