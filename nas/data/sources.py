@@ -35,7 +35,7 @@ def to_rgb_tensor(pixels: np.ndarray, resolution: int, scale: float = 255.0) -> 
     if x.shape[-1] != resolution or x.shape[-2] != resolution:
         x = F.interpolate(x, size=(resolution, resolution), mode="bilinear", align_corners=False,
                           antialias=x.shape[-1] > resolution)
-    return x.clamp_(0.0, 1.0).contiguous()
+    return x.clamp(0.0, 1.0).contiguous()
 
 
 @dataclass(frozen=True)
