@@ -70,6 +70,18 @@ def _layer(op: str, cin: int, cout: int, k: int, s: int, expand: int, se_ratio: 
     return params, macs, out
 
 
+@lru_cache(maxsize=65536)
+def _stage(op: str, cin: int, cout: int, k: int, s: int, expand: int, se_ratio: float, skip: str, repeats: int,
+           size: int) -> tuple[int, int, int]:
+    """(params, MACs, output size) of a whole stage: its first layer plus repeats − 1 identical ones."""
+    params, macs, out = _layer(op, cin, cout, k, s, expand, se_ratio, skip, size)
+    if repeats > 1:
+        p, m, _ = _layer(op, cout, cout, k, 1, expand, se_ratio, skip, out)
+        params += p * (repeats - 1)
+        macs += m * (repeats - 1)
+    return params, macs, out
+
+
 def arch_cost(arch: Arch, resolution: int | None = None) -> Cost:
     """Params and MACs of `arch` at `resolution` (default: the arch's own)."""
     size = _ceil_div(resolution or arch.resolution, 2)
@@ -78,18 +90,14 @@ def arch_cost(arch: Arch, resolution: int | None = None) -> Cost:
     macs = size * size * 9 * arch.in_channels * stem
     cin = stem
     pinned_filters, pinned_repeats = arch.stage_filters, arch.stage_repeats
+    width, depth, divisor = arch.width, arch.depth, arch.divisor
     for index, block in enumerate(arch.blocks):
-        cout = (pinned_filters[index] if pinned_filters
-                else round_filters(block.out_filters, arch.width, arch.divisor))
-        repeats = (pinned_repeats[index] if pinned_repeats else round_repeats(block.repeats, arch.depth))
-        op, k, expand, se, skip = block.op, block.kernel, block.expand_ratio, block.se_ratio, block.skip
-        p, m, size = _layer(op, cin, cout, k, block.stride, expand, se, skip, size)
+        cout = pinned_filters[index] if pinned_filters else round_filters(block.out_filters, width, divisor)
+        repeats = pinned_repeats[index] if pinned_repeats else round_repeats(block.repeats, depth)
+        p, m, size = _stage(block.op, cin, cout, block.kernel, block.stride, block.expand_ratio, block.se_ratio,
+                            block.skip, repeats, size)
         params += p
         macs += m
-        if repeats > 1:
-            p, m, _ = _layer(op, cout, cout, k, 1, expand, se, skip, size)
-            params += p * (repeats - 1)
-            macs += m * (repeats - 1)
         cin = cout
     last, head, classes = cin, arch.head_channels, arch.num_classes
     params += last * head + 2 * head + head * classes + classes
