@@ -60,6 +60,10 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
     return True
 
 
+def _trial_name(trial: Any) -> str:
+    return f"{trial.config.get('key', 'trial')}_{trial.trial_id}"
+
+
 def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None], evaluator: str,
             config: Mapping[str, Any], on_failure: Callable[[str], None] | None = None, ray_address: str | None = None,
             max_concurrent: int | None = None, cpus_per_trial: float = 1.0, max_failures: int = 3,
@@ -73,7 +77,6 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
     from ray import tune
     from ray.tune.search import ConcurrencyLimiter, Searcher
 
-    os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "1000")
     started = connect(ray_address, num_cpus)
@@ -113,13 +116,20 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
                     return
                 on_result(json.loads(result["row"]))
 
+            def save(self, checkpoint_path: str) -> None:  # the run folder's ledger is the checkpoint
+                pass
+
+            def restore(self, checkpoint_path: str) -> None:
+                pass
+
         searcher = ConcurrencyLimiter(StrategySearcher(), max_concurrent=max_concurrent)
         from .trial import tune_trainable
 
         trainable = tune.with_resources(tune_trainable, {"cpu": cpus_per_trial})
         tuner = tune.Tuner(
             trainable,
-            tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True),
+            tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True,
+                                        trial_name_creator=_trial_name, trial_dirname_creator=_trial_name),
             run_config=tune.RunConfig(name="effnas", storage_path=storage, verbose=0,
                                       failure_config=tune.FailureConfig(max_failures=max_failures),
                                       checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False)))

@@ -1,0 +1,42 @@
+"""Search presets. Explicit options override preset values.
+
+- ``b0-paper``: the EfficientNet-B0 search as published (MnasNet space, T = 400M MACs, soft
+  reward α = β = −0.07, PPO controller, 8000 trials, each candidate trained 5 epochs at 224 px
+  on an ImageNet-layout ``--data`` directory with a held-out validation split): the cluster job.
+- ``b0-local``: the same space, reward and strategy with a proxy sized for one CPU machine
+  (scikit-learn digits at 32 px, 600 training images, 2 epochs, ~5–10 s per trial on one core;
+  60 trials ≲ 20 minutes on 2 cores). Only the proxy task and the trial budget differ.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from search_spaces import InputError
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "b0-paper": {
+        "target": 400_000_000, "objective": "macs", "reward": "soft", "strategy": "ppo", "trials": 8000,
+        "evaluator": "proxy", "requires_data": True,
+        "evaluator_config": {"resolution": 224, "epochs": 5, "subset": None, "batch": 96, "optimizer": "rmsprop",
+                             "lr": 0.016, "val_size": 50000, "threads": 1},
+        "strategy_options": {"batch": 10},
+    },
+    "b0-local": {
+        "target": 400_000_000, "objective": "macs", "reward": "soft", "strategy": "ppo", "trials": 60,
+        "evaluator": "proxy", "requires_data": False,
+        "evaluator_config": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32,
+                             "threads": 1},
+        "strategy_options": {"batch": 5},
+    },
+}
+
+
+def get_preset(name: str | None) -> dict[str, Any]:
+    """A deep copy of the named preset ({} for None); unknown names raise InputError."""
+    if name is None:
+        return {}
+    if name not in PRESETS:
+        raise InputError(f"unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    return copy.deepcopy(PRESETS[name])

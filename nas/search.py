@@ -1,0 +1,223 @@
+"""The search driver: strategy → runner → evaluator → objective → ledger, resumable.
+
+`resolve_config` turns user options (+ a preset) into the run's config (validated; nothing is
+written on bad input). `run_search` runs it in `out_dir`: config.json, trials.jsonl (one row per
+finished trial, appended and fsynced at once: trial, arch, params, macs, metric, reward, seconds,
+worker, evaluator, details), best.json and strategy.pt (the strategy's state after every
+observation, torch.save'd atomically, loaded with weights_only=True). `resume=True` continues a
+run whose driver died: ledger rows are kept, the strategy's state is restored and any row newer
+than the saved state is replayed into it; in-flight trials of the dead driver are proposed anew.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search_spaces import Arch, InputError, MnasNetSpace
+
+from .evaluators import get_evaluator
+from .ledger import BEST, CONFIG, STATE, Ledger
+from .objective import Objective
+from .presets import get_preset
+from .runners import RUNNERS, run
+from .strategies import check_strategy, make_strategy
+
+SCHEMA = "effnas.search/1"
+# Options that may differ between a run and its resumption (how it runs, not what it searches).
+RUN_OPTIONS = ("trials", "runner", "max_concurrent", "cpus_per_trial")
+Progress = Callable[[dict[str, Any]], None]
+
+
+def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
+    """The run's config: defaults ← preset ← explicit options (None = not given), validated."""
+    base: dict[str, Any] = {"target": None, "objective": "macs", "reward": "soft", "alpha": None, "beta": None,
+                            "strategy": "ppo", "strategy_options": {}, "evaluator": "zero-cost",
+                            "evaluator_config": {}, "trials": 100, "seed": 0, "data": None, "runner": "inline",
+                            "max_concurrent": None, "cpus_per_trial": 1.0, "space": "wide"}
+    chosen = get_preset(preset)
+    requires_data = chosen.pop("requires_data", False)
+    base.update(chosen)
+    evaluator_config = dict(base["evaluator_config"])
+    evaluator_config.update(options.pop("evaluator_config", None) or {})
+    strategy_options = dict(base["strategy_options"])
+    strategy_options.update(options.pop("strategy_options", None) or {})
+    base.update({k: v for k, v in options.items() if v is not None})
+    base.update(evaluator_config=evaluator_config, strategy_options=strategy_options, preset=preset)
+
+    check_strategy(base["strategy"])
+    get_evaluator(base["evaluator"])
+    if base["runner"] not in RUNNERS:
+        raise InputError(f"unknown runner {base['runner']!r}; known: {', '.join(RUNNERS)}")
+    if base["target"] is None:
+        raise InputError("--target is required (e.g. --target 400M, or --target 25 with --objective latency)")
+    target = float(base["target"])
+    if not math.isfinite(target) or target <= 0:
+        raise InputError(f"target must be positive, got {base['target']}")
+    base["target"] = int(target) if base["objective"] == "macs" and target.is_integer() else target
+    objective = Objective.create(base["target"], base["reward"], base["alpha"], base["beta"], base["objective"])
+    base["alpha"], base["beta"] = objective.alpha, objective.beta
+    if objective.kind == "latency":
+        try:
+            from . import latency  # noqa: F401
+        except ImportError:
+            raise InputError("--objective latency needs nas.latency, which is not installed") from None
+    if not isinstance(base["trials"], int) or base["trials"] < 1:
+        raise InputError(f"trials must be >= 1, got {base['trials']}")
+    if base["max_concurrent"] is not None and base["max_concurrent"] < 1:
+        raise InputError(f"max concurrent trials must be >= 1, got {base['max_concurrent']}")
+    if not base["cpus_per_trial"] > 0:
+        raise InputError(f"cpus per trial must be positive, got {base['cpus_per_trial']}")
+    if base["data"] is not None:
+        base["data"] = os.path.abspath(os.path.expanduser(str(base["data"])))
+        check_data(base["data"])
+        base["evaluator_config"]["dataset"] = base["data"]
+    elif requires_data:
+        raise InputError(f"preset {preset} needs --data DIR (an ImageNet-layout folder: DIR/<class>/<image>)")
+    MnasNetSpace(filters=base["space"])
+    base["schema"] = SCHEMA
+    return base
+
+
+def check_data(path: str) -> None:
+    """A data directory/file must exist and hold at least two classes (labels are read, not images)."""
+    if not os.path.exists(path):
+        raise InputError(f"data directory {path} does not exist")
+    from .data import open_source
+
+    source = open_source(path)
+    classes = len(np.unique(np.asarray(source.labels)))
+    if classes < 2:
+        raise InputError(f"data set {path} has {classes} class; at least 2 are needed")
+
+
+def check_out_dir(config: Mapping[str, Any], out_dir: str | os.PathLike, resume: bool) -> dict[str, Any] | None:
+    """The stored config of `out_dir` if resuming it; InputError if it holds another run."""
+    ledger = Ledger(out_dir)
+    stored = ledger.read_json(CONFIG)
+    if stored is None:
+        if ledger.path.exists():
+            raise InputError(f"{out_dir} holds trials.jsonl but no config.json; choose another --out")
+        return None
+    if not resume:
+        raise InputError(f"{out_dir} already holds a search run (config.json); pass --resume to continue it "
+                         "or choose another --out")
+    different = sorted(k for k in set(stored) | set(config) if k not in RUN_OPTIONS and stored.get(k) != config.get(k))
+    if different:
+        raise InputError(f"{out_dir} holds a different run (differs in {', '.join(different)}); "
+                         "choose another --out")
+    return stored
+
+
+def _save_state(path: Path, state: dict[str, Any]) -> None:
+    import torch
+
+    fd, tmp = tempfile.mkstemp(prefix=".strategy.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _trial_number(key: str) -> int:
+    return int(key[1:]) if key.startswith("t") and key[1:].isdigit() else -1
+
+
+def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool = False,
+               ray_address: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Run (or resume) the search described by `config` in `out_dir`; returns a summary dict."""
+    stored = check_out_dir(config, out_dir, resume)
+    space = MnasNetSpace(filters=config["space"])
+    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
+                                 config["objective"])
+    strategy = make_strategy(config["strategy"], space, config["seed"], **config["strategy_options"])
+    ledger = Ledger(out_dir)
+    rows = ledger.read() if stored is not None else []
+    state_path = ledger.dir / STATE
+    observed_keys: list[str] = []
+    if rows and state_path.exists():
+        import torch
+
+        saved = torch.load(state_path, weights_only=True)
+        strategy.load_state_dict(saved["strategy"])
+        observed_keys = list(saved["keys"])
+    known = set(observed_keys)
+    for row in rows:  # rows finished after the last state save (or with no state at all)
+        if row["trial"] not in known:
+            strategy.tell(space.encode(Arch.from_dict(row["arch"])), row["reward"])
+            observed_keys.append(row["trial"])
+    strategy.next_id = max([strategy.next_id] + [_trial_number(r["trial"]) + 1 for r in rows])
+    ledger.write_json(CONFIG, config)
+
+    total = int(config["trials"])
+    done = len(rows)
+    best = max(rows, key=lambda r: r["reward"]) if rows else None
+    pending: dict[str, int] = {}
+    failures: list[str] = []
+    max_failures = max(5, total // 4)
+    start, done_at_start = time.monotonic(), done
+
+    def source() -> tuple[str, Arch] | None:
+        if done + len(pending) >= total or len(failures) > max_failures:
+            return None
+        trial_id, tokens = strategy.propose()
+        key = f"t{trial_id:05d}"
+        pending[key] = trial_id
+        return key, space.decode(tokens, name=key)
+
+    def on_result(row: dict[str, Any]) -> None:
+        nonlocal done, best
+        key = row["trial"]
+        arch = Arch.from_dict(row["arch"])
+        cost = float(row["macs"]) if objective.kind == "macs" else objective.cost(arch)
+        if objective.kind == "latency":
+            row["latency_ms"] = cost
+        row["reward"] = objective.reward(row["metric"], cost)
+        ledger.append(row)
+        strategy.observe(pending.pop(key), row["reward"])
+        observed_keys.append(key)
+        _save_state(state_path, {"strategy": strategy.state_dict(), "keys": observed_keys})
+        done += 1
+        if best is None or row["reward"] > best["reward"]:
+            best = row
+            ledger.write_json(BEST, best_record(row, space))
+        if progress:
+            elapsed = time.monotonic() - start
+            rate = (done - done_at_start) / elapsed if elapsed > 0 else 0.0
+            progress({"done": done, "total": total, "best_reward": best["reward"], "last": row,
+                      "eta_s": (total - done) / rate if rate > 0 else None, "elapsed_s": elapsed})
+
+    def on_failure(key: str) -> None:
+        failures.append(key)
+        strategy.discard(pending.pop(key))
+
+    if done < total:
+        options: dict[str, Any] = {"on_failure": on_failure}
+        if config["runner"] == "ray":
+            options.update(ray_address=ray_address, max_concurrent=config["max_concurrent"],
+                           cpus_per_trial=float(config["cpus_per_trial"]))
+        run(config["runner"], source, on_result, config["evaluator"], config["evaluator_config"], **options)
+    if best is not None:
+        ledger.write_json(BEST, best_record(best, space))
+    if done < total:
+        raise RuntimeError(f"{len(failures)} trials failed ({', '.join(failures[:5])}...); {done}/{total} finished "
+                           f"and kept in {ledger.path}; fix the cause and --resume")
+    return {"out": str(ledger.dir), "done": done, "total": total, "best": best, "failed": failures,
+            "rows": ledger.read()}
+
+
+def best_record(row: Mapping[str, Any], space: MnasNetSpace) -> dict[str, Any]:
+    arch = Arch.from_dict(row["arch"])
+    return {"trial": row["trial"], "reward": row["reward"], "metric": row["metric"], "macs": row["macs"],
+            "params": row["params"], "blocks": arch.block_strings(), "tokens": space.encode(arch),
+            "arch": row["arch"]}
