@@ -1,0 +1,143 @@
+"""JOB.toml: a pipeline job (search → grid → family → detectors) as a validated record.
+
+Every section is optional except ``[job]``; a stage whose section is missing is skipped and its
+input comes from the next stage's explicit setting (e.g. ``[grid] base = "efficientnet-b0"``).
+Unknown keys, wrong types and impossible values raise InputError naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search_spaces import InputError
+from search_spaces.units import parse_size
+
+STAGES = ("search", "grid", "family", "detectors")
+
+# section -> key -> (accepted types, default); `None` default means optional/absent
+SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
+    "job": {"name": ((str,), None), "out": ((str,), None), "runner": ((str,), "ray"),
+            "ray_address": ((str,), None), "max_concurrent": ((int,), None), "seed": ((int,), 0)},
+    "search": {"preset": ((str,), None), "target": ((str, int, float), None), "objective": ((str,), None),
+               "reward": ((str,), None), "strategy": ((str,), None), "evaluator": ((str,), None),
+               "trials": ((int,), None), "data": ((str,), None), "seed": ((int,), None),
+               "evaluator_config": ((dict,), None)},
+    "grid": {"base": ((str,), None), "evaluator": ((str,), "proxy"), "phi": ((int, float), 1.0),
+             "step": ((int, float), 0.05), "coefficients": ((list,), None), "evaluator_config": ((dict,), None),
+             "single_dimension": ((bool,), True)},
+    "family": {"base": ((str,), None), "phis": ((list,), None), "targets": ((list,), None),
+               "coefficients": ((list,), None)},
+    "detectors": {"members": ((str, list), "all"), "num_classes": ((int,), 90), "fpn": ((str,), "bifpn")},
+}
+
+
+@dataclass(frozen=True)
+class Job:
+    """A parsed JOB.toml. `sections[stage]` is None for a stage the job skips."""
+
+    path: Path
+    name: str
+    out: Path
+    runner: str = "ray"
+    ray_address: str | None = None
+    max_concurrent: int | None = None
+    seed: int = 0
+    sections: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+
+    def stages(self) -> list[str]:
+        return [s for s in STAGES if self.sections.get(s) is not None]
+
+    def section(self, stage: str) -> dict[str, Any]:
+        return self.sections.get(stage) or {}
+
+
+def _check_section(name: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise InputError(f"job: [{name}] must be a table")
+    spec = SCHEMA[name]
+    unknown = sorted(set(raw) - set(spec))
+    if unknown:
+        raise InputError(f"job: unknown key {unknown[0]!r} in [{name}] (known: {', '.join(spec)})")
+    values = {}
+    for key, (types, default) in spec.items():
+        if key not in raw:
+            values[key] = default
+            continue
+        value = raw[key]
+        ok = isinstance(value, types) and not (isinstance(value, bool) and bool not in types)
+        if not ok:
+            names = " or ".join(t.__name__ for t in types)
+            raise InputError(f"job: [{name}] {key} must be {names}, got {value!r}")
+        values[key] = value
+    return values
+
+
+def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
+    """Parse and validate JOB.toml text (see jobs/*.toml for examples)."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"job {os.fspath(path)!r} is not valid TOML: {error}") from None
+    unknown = sorted(set(data) - set(SCHEMA))
+    if unknown:
+        raise InputError(f"job: unknown section [{unknown[0]}] (known: {', '.join(SCHEMA)})")
+    if "job" not in data:
+        raise InputError("job: missing [job] section")
+    head = _check_section("job", data["job"])
+    sections = {stage: (_check_section(stage, data[stage]) if stage in data else None) for stage in STAGES}
+    if not any(sections.values()):
+        raise InputError("job: no stage to run (add [search], [grid], [family] or [detectors])")
+    if head["runner"] not in ("ray", "inline"):
+        raise InputError(f"job: [job] runner must be 'ray' or 'inline', got {head['runner']!r}")
+    name = head["name"] or Path(path).stem
+    out = Path(head["out"] or f"results/{name}")
+    search, grid, family = sections["search"], sections["grid"], sections["family"]
+    if search is not None and search["target"] is not None:
+        parse_size(search["target"], "[search] target")
+    if search is not None and search["trials"] is not None and search["trials"] < 1:
+        raise InputError(f"job: [search] trials must be >= 1, got {search['trials']}")
+    if grid is not None:
+        if search is None and not grid["base"]:
+            raise InputError("job: [grid] needs base = ARCH when the job has no [search] stage")
+        if grid["coefficients"] is not None:
+            _coefficients(grid["coefficients"], "[grid] coefficients")
+        if grid["step"] <= 0 or grid["phi"] <= 0:
+            raise InputError("job: [grid] step and phi must be positive")
+    if family is not None:
+        if (family["phis"] is None) == (family["targets"] is None):
+            raise InputError("job: [family] needs exactly one of phis = [...] or targets = [...]")
+        if family["phis"] is not None and not all(isinstance(p, int | float) and not isinstance(p, bool)
+                                                  for p in family["phis"]):
+            raise InputError(f"job: [family] phis must be numbers, got {family['phis']!r}")
+        if family["targets"] is not None:
+            for target in family["targets"]:
+                parse_size(target, "[family] target")
+        if family["coefficients"] is not None:
+            _coefficients(family["coefficients"], "[family] coefficients")
+        if search is None and grid is None and not family["base"]:
+            raise InputError("job: [family] needs base = ARCH when the job has no [search] or [grid] stage")
+    if sections["detectors"] is not None and family is None:
+        raise InputError("job: [detectors] needs a [family] stage to take members from")
+    return Job(path=Path(path), name=name, out=out, runner=head["runner"], ray_address=head["ray_address"],
+               max_concurrent=head["max_concurrent"], seed=head["seed"], sections=sections)
+
+
+def _coefficients(values: list, what: str) -> tuple[float, float, float]:
+    if len(values) != 3 or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        raise InputError(f"job: {what} must be three numbers [alpha, beta, gamma], got {values!r}")
+    return tuple(float(v) for v in values)  # type: ignore[return-value]
+
+
+def load_job(path: str | os.PathLike) -> Job:
+    """Read and validate a JOB.toml file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"job file {os.fspath(path)!r} does not exist") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(f"cannot read job file {os.fspath(path)!r}: {error}") from None
+    return parse_job(text, path)

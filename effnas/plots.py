@@ -1,0 +1,106 @@
+"""PNG plots for run reports (matplotlib, headless Agg backend). Each function writes one file."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def _save(fig, path: str | os.PathLike) -> Path:
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.tight_layout()
+    fig.savefig(tmp, dpi=110)
+    plt.close(fig)
+    os.replace(tmp, path)
+    return path
+
+
+def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points not dominated by another with fewer-or-equal MACs (x) and higher-or-equal accuracy (y)."""
+    front, best = [], -np.inf
+    for x, y in sorted(points, key=lambda p: (p[0], -p[1])):
+        if y > best:
+            front.append((x, y))
+            best = y
+    return front
+
+
+def plot_rewards(rewards: Sequence[float], path: str | os.PathLike, title: str = "search") -> Path:
+    """Reward per trial (dots) and best reward so far (line) against trial index."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    x = np.arange(1, len(rewards) + 1)
+    ax.scatter(x, rewards, s=14, alpha=0.6, label="trial reward")
+    ax.plot(x, np.maximum.accumulate(rewards), color="C3", lw=2, label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("reward  ACC·(MACs/T)^w")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return _save(fig, path)
+
+
+def plot_accuracy_vs_macs(trials: Sequence[dict[str, Any]], references: Sequence[dict[str, Any]],
+                          path: str | os.PathLike, target: float | None, proxy: str) -> Path:
+    """Every trial's proxy accuracy against MACs, its Pareto front, and reference archs (B0, A1)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    points = [(t["macs"] / 1e6, t["metric"]) for t in trials]
+    if points:
+        xs, ys = zip(*points, strict=True)
+        ax.scatter(xs, ys, s=14, alpha=0.5, label="trials")
+        front = pareto_front(points)
+        ax.plot(*zip(*front, strict=True), color="C3", lw=1.5, drawstyle="steps-post", label="Pareto front")
+    for i, ref in enumerate(references):
+        ax.scatter([ref["macs"] / 1e6], [ref["metric"]], marker="*", s=160, color=f"C{i + 4}",
+                   edgecolor="k", zorder=5, label=ref["name"])
+    if target:
+        ax.axvline(target / 1e6, color="grey", ls="--", lw=1, label=f"target {target / 1e6:.0f}M")
+    ax.set_xlabel("MACs (M) of the full-resolution network")
+    ax.set_ylabel(f"accuracy ({proxy})")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_grid(rows: Sequence[dict[str, Any]], path: str | os.PathLike, proxy: str) -> Path:
+    """Grid-search candidates: accuracy against MACs, one colour per scaling rule (paper Fig. 3/8)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    rules = sorted({r.get("rule", "compound") for r in rows})
+    for i, rule in enumerate(rules):
+        sel = sorted((r for r in rows if r.get("rule", "compound") == rule), key=lambda r: r["macs"])
+        ax.plot([r["macs"] / 1e6 for r in sel], [r["metric"] for r in sel], marker="o", ls="-" if rule != "compound"
+                else "", color=f"C{i}", label=rule)
+    ax.set_xlabel("MACs (M)")
+    ax.set_ylabel(f"accuracy ({proxy})")
+    ax.set_title("step 1: scaling rules at matched MACs")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def plot_family(members: Sequence[dict[str, Any]], official: Sequence[dict[str, Any]],
+                path: str | os.PathLike) -> Path:
+    """Family MACs against φ, beside the official B0–B7 and the ideal 2^φ growth (log scale)."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    phis = [m["phi"] for m in members]
+    ax.semilogy(phis, [m["macs"] / 1e6 for m in members], "o-", label="this family")
+    if members:
+        base = min(members, key=lambda m: abs(m["phi"]))
+        grid = np.linspace(min(phis + [0]), max(phis + [0]) or 1, 50)
+        ax.semilogy(grid, base["macs"] / 1e6 * 2.0 ** (grid - base["phi"]), "--", color="grey", label="2^φ")
+    if official:
+        ax.semilogy([o["phi"] for o in official], [o["macs"] / 1e6 for o in official], "s", color="C3",
+                    label="official B0–B7")
+    ax.set_xlabel("φ")
+    ax.set_ylabel("MACs (M)")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return _save(fig, path)
