@@ -19,22 +19,25 @@ PRESETS: dict[str, dict[str, Any]] = {
     "b0-paper": {
         "target": 400_000_000, "objective": "macs", "reward": "soft", "strategy": "ppo", "trials": 8000,
         "evaluator": "proxy", "requires_data": True,
-        "evaluator_config": {"resolution": 224, "epochs": 5, "subset": None, "batch": 96, "optimizer": "rmsprop",
-                             "lr": 0.016, "val_size": 50000, "threads": 1},
-        "strategy_options": {"batch": 10},
+        "evaluator_configs": {"proxy": {"resolution": 224, "epochs": 5, "subset": None, "batch": 96,
+                                        "optimizer": "rmsprop", "lr": 0.016, "val_size": 50000, "threads": 1}},
+        "strategy_options_by_name": {"ppo": {"batch": 10}},
     },
     "b0-local": {
         "target": 400_000_000, "objective": "macs", "reward": "soft", "strategy": "ppo", "trials": 60,
         "evaluator": "proxy", "requires_data": False,
-        "evaluator_config": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32,
-                             "threads": 1},
-        "strategy_options": {"batch": 5},
+        "evaluator_configs": {"proxy": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2,
+                                        "batch": 32, "threads": 1}},
+        "strategy_options_by_name": {"ppo": {"batch": 5}},
     },
 }
 
 
 def get_preset(name: str | None) -> dict[str, Any]:
-    """A deep copy of the named preset ({} for None); unknown names raise InputError."""
+    """A deep copy of the named preset ({} for None); unknown names raise InputError.
+
+    ``evaluator_configs`` / ``strategy_options_by_name`` apply only to the evaluator / strategy
+    they name (an explicit --evaluator or --strategy replaces the preset's and its options)."""
     if name is None:
         return {}
     if name not in PRESETS:

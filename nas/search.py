@@ -44,7 +44,13 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
                             "max_concurrent": None, "cpus_per_trial": 1.0, "space": "wide"}
     chosen = get_preset(preset)
     requires_data = chosen.pop("requires_data", False)
+    by_evaluator = chosen.pop("evaluator_configs", {})
+    by_strategy = chosen.pop("strategy_options_by_name", {})
     base.update(chosen)
+    evaluator = options.get("evaluator") or base["evaluator"]
+    strategy = options.get("strategy") or base["strategy"]
+    base["evaluator_config"] = dict(by_evaluator.get(evaluator, {}))
+    base["strategy_options"] = dict(by_strategy.get(strategy, {}))
     evaluator_config = dict(base["evaluator_config"])
     evaluator_config.update(options.pop("evaluator_config", None) or {})
     strategy_options = dict(base["strategy_options"])

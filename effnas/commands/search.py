@@ -1,0 +1,163 @@
+"""`effnas search`: MnasNet-style architecture search (strategy x evaluator x runner), resumable.
+
+Live progress on stderr (trials done/total, best reward so far, ETA); ends with a table of the
+top architectures (and, for --preset b0-local, EfficientNet-B0 evaluated the same way beside them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from search_spaces import InputError, load_arch
+from search_spaces.units import format_size, parse_size
+
+from ..output import format_table, print_json
+
+SEARCH_KEYS = ("target", "objective", "reward", "alpha", "beta", "strategy", "strategy_options", "evaluator",
+               "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial", "space")
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    p = commands.add_parser("search", help="architecture search under a MACs or latency target")
+    p.add_argument("--target", help="T: MACs (400M, 1.8G) or, with --objective latency, milliseconds")
+    p.add_argument("--objective", choices=("macs", "latency"), help="cost term: MACs (default) or latency")
+    p.add_argument("--reward", choices=("soft", "hard", "user"), help="soft (a=b=-0.07, default), hard (a=0, b=-1)")
+    p.add_argument("--alpha", type=float, help="exponent when cost <= T (with --reward user)")
+    p.add_argument("--beta", type=float, help="exponent when cost > T (with --reward user)")
+    p.add_argument("--strategy", help="ppo | evolution | random | nni-evolution | nni-tpe")
+    p.add_argument("--evaluator", help="proxy | zero-cost | naswot | synflow")
+    p.add_argument("--data", help="data directory/file for the proxy (ImageFolder, CIFAR-10 batches)")
+    p.add_argument("--trials", type=int, help="number of trials (architectures evaluated)")
+    p.add_argument("--runner", help="inline (one process) or ray (Ray Tune; default for presets: inline)")
+    p.add_argument("--ray-address", help="join this Ray cluster (host:port; default RAY_ADDRESS or local Ray)")
+    p.add_argument("--max-concurrent", type=int, help="concurrent trials (ray; default: CPUs / cpus per trial)")
+    p.add_argument("--cpus-per-trial", type=float, help="CPUs reserved per Ray trial (default 1)")
+    p.add_argument("--seed", type=int, help="strategy seed (default 0)")
+    p.add_argument("--eval-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="evaluator option, e.g. epochs=2 (repeatable; JSON values)")
+    p.add_argument("--strategy-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="strategy option, e.g. population=20 (repeatable; JSON values)")
+    p.add_argument("--preset", help="b0-paper | b0-local (explicit options override it)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--top", type=int, default=5, help="rows in the final table (default 5)")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
+    p.add_argument("--json", action="store_true", help="machine-readable summary on stdout")
+    p.add_argument("--out", required=True, help="run folder (config.json, trials.jsonl, best.json)")
+    p.set_defaults(handler=cmd_search)
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError(f"{flag} expects KEY=VALUE, got {item!r}")
+        try:
+            out[key] = json.loads(value)
+        except ValueError:
+            out[key] = value
+    return out
+
+
+def _target(text: str | None, objective: str | None) -> float | None:
+    if text is None:
+        return None
+    if objective == "latency":
+        try:
+            return float(text.removesuffix("ms"))
+        except ValueError:
+            raise InputError(f"--target must be milliseconds with --objective latency, got {text!r}") from None
+    return parse_size(text)
+
+
+def build_config(args: argparse.Namespace) -> dict[str, Any]:
+    from nas.ledger import CONFIG, Ledger
+    from nas.search import resolve_config
+
+    explicit = {"target": _target(args.target, args.objective), "objective": args.objective, "reward": args.reward,
+                "alpha": args.alpha, "beta": args.beta, "strategy": args.strategy, "evaluator": args.evaluator,
+                "data": args.data, "trials": args.trials, "runner": args.runner, "seed": args.seed,
+                "max_concurrent": args.max_concurrent, "cpus_per_trial": args.cpus_per_trial,
+                "evaluator_config": _pairs(args.eval_opt, "--eval-opt"),
+                "strategy_options": _pairs(args.strategy_opt, "--strategy-opt")}
+    stored = Ledger(args.out).read_json(CONFIG) if args.resume else None
+    if stored is not None:  # resume: the stored run, overridden only by what was given explicitly
+        if args.target is None and args.objective is None and stored.get("objective") == "latency":
+            explicit["target"] = None
+        merged = {k: stored.get(k) for k in SEARCH_KEYS}
+        merged["evaluator_config"] = {**(stored.get("evaluator_config") or {}), **explicit.pop("evaluator_config")}
+        merged["strategy_options"] = {**(stored.get("strategy_options") or {}), **explicit.pop("strategy_options")}
+        merged.update({k: v for k, v in explicit.items() if v is not None})
+        if args.preset is not None and args.preset != stored.get("preset"):
+            raise InputError(f"{args.out} holds a run of preset {stored.get('preset')}, not {args.preset}")
+        config = resolve_config(None, **merged)
+        config["preset"] = stored.get("preset")
+        return config
+    return resolve_config(args.preset, **explicit)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    seconds = int(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def _progress(event: dict[str, Any]) -> None:
+    row = event["last"]
+    print(f"[{event['done']:>{len(str(event['total']))}}/{event['total']}] best reward {event['best_reward']:.4f} | "
+          f"{row['trial']}: metric {row['metric']:.4f} reward {row['reward']:.4f} MACs {format_size(row['macs'])} "
+          f"({row['seconds']:.1f}s) | ETA {_duration(event['eta_s'])}", file=sys.stderr, flush=True)
+
+
+def _blocks(arch: dict) -> str:
+    from search_spaces import Arch
+
+    return " ".join(Arch.from_dict(arch).block_strings())
+
+
+def reference_row(config: dict[str, Any]) -> dict[str, Any]:
+    """EfficientNet-B0 evaluated with the run's evaluator and objective (inline)."""
+    from nas.objective import Objective
+    from nas.runners.trial import evaluate_trial
+
+    arch = load_arch("efficientnet-b0")
+    row = evaluate_trial("efficientnet-b0", arch.to_dict(), config["evaluator"], config["evaluator_config"])
+    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
+                                 config["objective"])
+    row["reward"] = objective.reward(row["metric"], row["macs"] if objective.kind == "macs" else objective.cost(arch))
+    return row
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from nas.search import run_search
+
+    if args.top < 1:
+        raise InputError(f"--top must be >= 1, got {args.top}")
+    config = build_config(args)
+    if not args.quiet:
+        print(f"effnas search: {config['strategy']} x {config['evaluator']} on {config['runner']}, "
+              f"T = {format_size(config['target']) if config['objective'] == 'macs' else str(config['target']) + ' ms'}"
+              f", reward {config['reward']} (a={config['alpha']}, b={config['beta']}), {config['trials']} trials "
+              f"-> {args.out}", file=sys.stderr, flush=True)
+    summary = run_search(config, args.out, resume=args.resume, ray_address=args.ray_address,
+                         progress=None if args.quiet else _progress)
+    top = sorted(summary["rows"], key=lambda r: r["reward"], reverse=True)[: args.top]
+    reference = reference_row(config) if config.get("preset") == "b0-local" else None
+    if args.json:
+        print_json({"out": summary["out"], "done": summary["done"], "total": summary["total"],
+                    "best": summary["best"], "top": top, "reference": reference})
+        return 0
+    rows = [[i + 1, r["trial"], r["reward"], r["metric"], format_size(r["macs"]), format_size(r["params"]),
+             _blocks(r["arch"])] for i, r in enumerate(top)]
+    if reference is not None:
+        rows.append(["ref", "efficientnet-b0", reference["reward"], reference["metric"],
+                     format_size(reference["macs"]), format_size(reference["params"]), _blocks(reference["arch"])])
+    print(f"{summary['done']}/{summary['total']} trials in {summary['out']} (metric: {config['evaluator']})")
+    print(format_table(["#", "trial", "reward", "metric", "MACs", "params", "blocks"], rows, align="rlrrrrl"))
+    return 0
