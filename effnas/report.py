@@ -52,7 +52,7 @@ def search_section(folder: Path) -> list[str]:
     if not trials:
         return []
     config = read_json(folder / "search" / "config.json") or {}
-    references = read_jsonl(folder / "search" / "references.jsonl")
+    references = read_json(folder / "search" / "references.json") or []
     proxy = proxy_label(trials[0])
     target = config.get("target")
     plots.plot_rewards([t["reward"] for t in trials], folder / "search_rewards.png",

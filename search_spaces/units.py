@@ -36,7 +36,8 @@ def parse_sizes(text: str, what: str = "size") -> list[int]:
 
 
 def format_size(value: float, digits: int = 3) -> str:
-    """410_000_000 → "410M"; 1_830_000_000 → "1.83G"."""
+    """410_000_000 → "410M"; 1_830_000_000 → "1.83G"; 999_900_000 → "1G"."""
+    value = float(f"{value:.{digits}g}")
     for suffix, scale in (("T", 1e12), ("G", 1e9), ("M", 1e6), ("K", 1e3)):
         if abs(value) >= scale:
             return f"{value / scale:.{digits}g}{suffix}"

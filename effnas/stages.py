@@ -1,0 +1,161 @@
+"""The four pipeline stages. Each reads the previous stage's file in the run folder (or the job's
+explicit input), writes its own, and returns a small summary for state.json."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search_spaces import Arch, InputError, load_arch
+from search_spaces.atomic import write_json_atomic
+from search_spaces.units import parse_size
+
+from .jobs import Job
+from .report import read_json
+
+Progress = Callable[[str, dict[str, Any]], None]
+REFERENCES = ("efficientnet-b0", "mnasnet-a1")
+DETECTORS_SCHEMA = "effnas.detectors/1"
+# stage -> files/folders it owns in the run folder; the first one marks it finished
+OUTPUTS = {"search": ("best.json", "search"), "grid": ("coefficients.json", "grid"),
+           "family": ("family.json",), "detectors": ("detectors.json",)}
+
+
+@dataclass
+class Context:
+    job: Job
+    folder: Path
+    log: Callable[[str], None]
+    progress: Progress | None = None
+
+    def report(self, stage: str, event: dict[str, Any]) -> None:
+        if self.progress:
+            self.progress(stage, event)
+
+
+def _runner_options(job: Job) -> dict[str, Any]:
+    return {"runner": job.runner, "ray_address": job.ray_address, "max_concurrent": job.max_concurrent}
+
+
+# ---------------------------------------------------------------------- search
+def run_search_stage(ctx: Context) -> dict[str, Any]:
+    """MnasNet search under the job's target; then the reference archs on the same proxy."""
+    from nas.batch import evaluate_batch
+    from nas.objective import Objective
+    from nas.search import resolve_config, run_search
+
+    section, job = ctx.job.section("search"), ctx.job
+    target = parse_size(section["target"], "[search] target") if section["target"] is not None else None
+    config = resolve_config(section["preset"], target=target, objective=section["objective"],
+                            reward=section["reward"], strategy=section["strategy"], evaluator=section["evaluator"],
+                            trials=section["trials"], data=section["data"],
+                            seed=section["seed"] if section["seed"] is not None else job.seed,
+                            runner=job.runner, max_concurrent=job.max_concurrent,
+                            evaluator_config=section["evaluator_config"])
+    out = ctx.folder / "search"
+    resume = (out / "config.json").exists()
+    result = run_search(config, out, resume=resume, ray_address=job.ray_address,
+                        progress=lambda event: ctx.report("search", event))
+    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
+                                 config["objective"])
+    references = evaluate_batch([(name, load_arch(name)) for name in REFERENCES], config["evaluator"],
+                                config["evaluator_config"], out / "references", **_runner_options(job))
+    for row in references:
+        cost = row["macs"] if objective.kind == "macs" else objective.cost(Arch.from_dict(row["arch"]))
+        row["reward"] = objective.reward(row["metric"], cost)
+    write_json_atomic(out / "references.json", references)
+    best = read_json(out / "best.json")
+    if best is None:
+        raise RuntimeError("the search finished no trial")
+    write_json_atomic(ctx.folder / "best.json", best)
+    return {"trials": result["done"], "best_trial": best["trial"], "best_reward": best["reward"],
+            "best_macs": best["macs"]}
+
+
+# ---------------------------------------------------------------------- grid
+def _searched_or(folder: Path, given: str | None, what: str) -> Arch:
+    if given:
+        return load_arch(given)
+    best = read_json(folder / "best.json")
+    if best is None:
+        raise InputError(f"{what} has no base: give base = ARCH or run the search stage first")
+    return Arch.from_dict(best["arch"]).with_(name="searched-baseline")
+
+
+def run_grid_stage(ctx: Context) -> dict[str, Any]:
+    """Step 1: grid search of α, β, γ at φ (or the job's fixed coefficients)."""
+    from scaling.grid import run_grid
+
+    from scaling import parse_coefficients
+
+    section = ctx.job.section("grid")
+    if section["coefficients"] is not None:
+        coefficients = parse_coefficients(",".join(str(v) for v in section["coefficients"]))
+        write_json_atomic(ctx.folder / "coefficients.json", {**coefficients.as_dict(), "source": "job"})
+        return {"coefficients": coefficients.as_dict(), "evaluated": 0}
+    base = _searched_or(ctx.folder, section["base"], "[grid]")
+    result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
+                      config=section["evaluator_config"] or {}, step=float(section["step"]),
+                      out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
+                      **_runner_options(ctx.job))
+    chosen = read_json(ctx.folder / "grid" / "coefficients.json")
+    write_json_atomic(ctx.folder / "coefficients.json", chosen)
+    return {"coefficients": {k: chosen[k] for k in ("alpha", "beta", "gamma")},
+            "evaluated": len(result.get("candidates", [])) if isinstance(result, dict) else None}
+
+
+# ---------------------------------------------------------------------- family
+def run_family_stage(ctx: Context) -> dict[str, Any]:
+    """Step 2: the family for the job's φ values or MACs targets."""
+    from scaling import load_coefficients, make_family
+
+    section = ctx.job.section("family")
+    if section["base"]:
+        base = load_arch(section["base"])
+    elif (ctx.folder / "best.json").exists():
+        base = _searched_or(ctx.folder, None, "[family]")
+    else:
+        base = load_arch(ctx.job.section("grid").get("base"))
+    if section["coefficients"] is not None:
+        coefficients: Any = tuple(section["coefficients"])
+    elif (ctx.folder / "coefficients.json").exists():
+        coefficients = load_coefficients(ctx.folder / "coefficients.json")
+    else:
+        coefficients = None  # the paper's α = 1.2, β = 1.1, γ = 1.15
+    family = make_family(base, phis=section["phis"], targets=section["targets"], coefficients=coefficients)
+    write_json_atomic(ctx.folder / "family.json", family.to_dict())
+    return {"members": len(family), "macs": [m.macs for m in family]}
+
+
+# ---------------------------------------------------------------------- detectors
+def run_detectors_stage(ctx: Context) -> dict[str, Any]:
+    """EfficientDet on each family member, scaled by the member's φ (φ < 0 uses D0's settings)."""
+    from detectors import detector_cost, efficientdet
+    from scaling import load_family
+
+    section = ctx.job.section("detectors")
+    family = load_family(ctx.folder / "family.json")
+    chosen = range(len(family)) if section["members"] == "all" else section["members"]
+    rows = []
+    for index in chosen:
+        if not isinstance(index, int) or not 0 <= index < len(family):
+            raise InputError(f"[detectors] members: no member {index!r} (the family has {len(family)})")
+        member = family[index]
+        phi = max(0.0, float(member.phi))
+        model = efficientdet(phi, backbone=member.arch, num_classes=section["num_classes"])
+        cost = detector_cost(phi, backbone=member.arch, num_classes=section["num_classes"])
+        description = {k: v for k, v in model.describe().items() if k != "backbone_arch"}
+        rows.append({**description, "member": index, "phi": phi, "name": f"det-{index}", "params": cost.params,
+                     "macs": cost.macs, "resolution": model.config.image_size,
+                     "backbone": {"name": member.arch.name, "macs": member.macs, "resolution": member.resolution}})
+        ctx.report("detectors", {"done": len(rows), "total": len(chosen)})
+    write_json_atomic(ctx.folder / "detectors.json", {"schema": DETECTORS_SCHEMA, "detectors": rows})
+    return {"detectors": len(rows)}
+
+
+RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
+    "search": run_search_stage, "grid": run_grid_stage, "family": run_family_stage,
+    "detectors": run_detectors_stage,
+}
