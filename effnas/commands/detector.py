@@ -1,0 +1,149 @@
+"""`effnas detector show|export`: EfficientDet D0–D7x, any φ, or a φ on a family member's backbone."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from search_spaces import InputError
+from search_spaces.units import format_size
+
+from ..output import format_table, print_json
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    detector = commands.add_parser("detector", help="EfficientDet detectors built on a backbone or family member")
+    verbs = detector.add_subparsers(dest="verb", metavar="VERB", parser_class=type(detector))
+
+    show = verbs.add_parser("show", help="config, params and MACs of a detector")
+    _spec_args(show)
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=cmd_show)
+
+    export = verbs.add_parser("export", help="torch.export the detector (eval mode) to a .pt2 file")
+    _spec_args(export)
+    export.add_argument("-o", "--output", required=True, help="path of the .pt2 file")
+    export.set_defaults(handler=cmd_export)
+    detector.set_defaults(handler=lambda args: detector.print_help() or 2)
+
+
+def _spec_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", nargs="?", help="d0 … d7x")
+    parser.add_argument("--phi", type=float, help="compound coefficient φ >= 0 (formula config)")
+    parser.add_argument("--backbone", help="family.json (with --member), arch JSON file or preset name")
+    parser.add_argument("--member", type=int, help="member index (0-based) of the --backbone family file")
+    parser.add_argument("--resolution", type=int, help="input size in pixels (default: the config's)")
+    parser.add_argument("--num-classes", type=int, default=90, help="object classes (default 90, COCO)")
+
+
+def resolve(args: argparse.Namespace):
+    """(spec, backbone, overrides) from the arguments; bad combinations raise InputError."""
+    from detectors.configs import get_config
+    from detectors.family import family_member
+
+    if (args.name is None) == (args.phi is None):
+        raise InputError("give either a detector NAME (d0…d7x) or --phi P")
+    if args.phi is not None and not args.phi >= 0:
+        raise InputError(f"--phi must be >= 0, got {args.phi:g}")
+    spec = args.name if args.name is not None else args.phi
+    if args.phi is not None and float(args.phi).is_integer():
+        spec = int(args.phi)
+    config = get_config(spec)
+    backbone = None
+    if args.member is not None and args.backbone is None:
+        raise InputError("--member needs --backbone FAMILY.json")
+    if args.backbone is not None:
+        if args.member is not None:
+            backbone = family_member(args.backbone, args.member)
+        elif _looks_like_family(args.backbone):
+            raise InputError("--backbone is a family file: choose a member with --member I")
+        else:
+            backbone = args.backbone
+    overrides = {}
+    if args.resolution is not None:
+        if args.resolution < config.size_multiple or args.resolution % config.size_multiple:
+            raise InputError(f"--resolution must be a positive multiple of {config.size_multiple}, "
+                             f"got {args.resolution}")
+        overrides["image_size"] = args.resolution
+    if args.num_classes < 1:
+        raise InputError(f"--num-classes must be >= 1, got {args.num_classes}")
+    return config, backbone, overrides
+
+
+def _looks_like_family(path: str) -> bool:
+    if not os.path.isfile(path):
+        return False
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and "members" in data
+
+
+def describe(args: argparse.Namespace) -> dict:
+    from detectors.backbone import resolve_backbone
+    from detectors.cost import detector_cost
+
+    config, backbone, overrides = resolve(args)
+    total, parts = detector_cost(config, backbone=backbone, breakdown=True, num_classes=args.num_classes,
+                                 **overrides)
+    config = config.with_(num_classes=args.num_classes, **overrides)
+    arch = resolve_backbone(config.backbone if backbone is None else backbone)
+    size = config.image_size
+    anchors = sum((size // 2 ** level) ** 2 for level in range(config.min_level, config.max_level + 1))
+    return {"name": config.name if backbone is None else f"{config.name}+{arch.name}",
+            "params": total.params, "macs": total.macs, "resolution": size,
+            "fpn_filters": config.fpn_filters, "fpn_repeats": config.fpn_repeats,
+            "head_repeats": config.head_repeats, "backbone": arch.name, "phi": config.phi,
+            "fusion": config.fusion, "topology": config.topology,
+            "levels": [f"P{level}" for level in range(config.min_level, config.max_level + 1)],
+            "anchor_scale": config.anchor_scale, "anchors": anchors * config.num_anchors,
+            "num_classes": config.num_classes,
+            "parts": {name: {"params": c.params, "macs": c.macs} for name, c in parts.items()},
+            "backbone_arch": arch.to_dict()}
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    info = describe(args)
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"{info['name']}: {info['resolution']}px, backbone {info['backbone']}, {info['topology']} "
+          f"W={info['fpn_filters']} D={info['fpn_repeats']} ({info['fusion']}), heads D={info['head_repeats']}, "
+          f"{info['levels'][0]}-{info['levels'][-1]}, {info['anchors']:,} anchors")
+    print(f"params {info['params']:,} ({format_size(info['params'])}), "
+          f"MACs {info['macs']:,} ({format_size(info['macs'])})\n")
+    rows = [[name, c["params"], format_size(c["macs"])] for name, c in info["parts"].items()]
+    print(format_table(["part", "params", "MACs"], rows, align="lrr"))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import torch
+
+    from detectors import efficientdet
+
+    if not args.output.endswith(".pt2"):
+        raise InputError(f"export path must end in .pt2, got {args.output!r}")
+    parent = os.path.dirname(os.path.abspath(args.output))
+    if not os.path.isdir(parent):
+        raise InputError(f"output folder {parent!r} does not exist")
+    config, backbone, overrides = resolve(args)
+    model = efficientdet(config, backbone=backbone, num_classes=args.num_classes, **overrides).eval()
+    size = model.config.image_size
+    example = torch.randn(1, model.backbone_arch.in_channels, size, size)
+    program = torch.export.export(model, (example,))
+    tmp = os.path.join(parent, f".{os.path.basename(args.output)}.tmp")
+    try:
+        torch.export.save(program, tmp)
+        os.replace(tmp, args.output)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    params = sum(p.numel() for p in model.parameters())
+    print(f"exported {model.config.name} ({params:,} params, input 1x3x{size}x{size}; outputs: class and box "
+          f"maps for {len(model.topology.levels)} levels) to {args.output}")
+    return 0
