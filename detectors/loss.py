@@ -50,6 +50,18 @@ def focal_loss(logits: torch.Tensor, targets: torch.Tensor, alpha: float = ALPHA
     return alpha_t * (1 - p_t) ** gamma * ce
 
 
+def check_targets(targets: Sequence[tuple[torch.Tensor, torch.Tensor]], batch: int, num_classes: int) -> None:
+    """Refuse target lists of the wrong length, boxes not M×4 or class ids outside [0, C)."""
+    if len(targets) != batch:
+        raise InputError(f"{len(targets)} target sets for a batch of {batch} images")
+    for index, (boxes, classes) in enumerate(targets):
+        boxes, classes = torch.as_tensor(boxes), torch.as_tensor(classes)
+        if boxes.numel() and (boxes.dim() != 2 or boxes.shape[1] != 4 or boxes.shape[0] != classes.numel()):
+            raise InputError(f"targets[{index}]: boxes must be M x 4 with M class ids, got {tuple(boxes.shape)}")
+        if classes.numel() and (classes.min() < 0 or classes.max() >= num_classes):
+            raise InputError(f"class ids must lie in [0, {num_classes}), got {classes.tolist()}")
+
+
 def detection_loss(class_outputs: list[torch.Tensor], box_outputs: list[torch.Tensor], anchors: torch.Tensor,
                    targets: Sequence[tuple[torch.Tensor, torch.Tensor]], num_classes: int) -> dict[str, torch.Tensor]:
     """Focal + weighted Huber loss of a batch; `targets[i]` = (boxes M×4 xyxy pixels, classes M in [0, C))."""
@@ -57,13 +69,10 @@ def detection_loss(class_outputs: list[torch.Tensor], box_outputs: list[torch.Te
     regress = flatten_outputs(box_outputs, 4)
     if logits.shape[1] != anchors.shape[0]:
         raise InputError(f"{logits.shape[1]} predictions for {anchors.shape[0]} anchors")
-    if len(targets) != logits.shape[0]:
-        raise InputError(f"{len(targets)} target sets for a batch of {logits.shape[0]} images")
+    check_targets(targets, logits.shape[0], num_classes)
     class_targets, box_targets = [], []
     for boxes, classes in targets:
         classes = torch.as_tensor(classes, device=anchors.device)
-        if classes.numel() and (classes.min() < 0 or classes.max() >= num_classes):
-            raise InputError(f"class ids must lie in [0, {num_classes}), got {classes.tolist()}")
         c, b = match_anchors(anchors, torch.as_tensor(boxes, dtype=torch.float32, device=anchors.device), classes)
         class_targets.append(c)
         box_targets.append(b)

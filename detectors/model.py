@@ -23,7 +23,7 @@ from .backbone import build_backbone, resolve_backbone
 from .bifpn import FeatureNetwork
 from .configs import DetConfig, get_config
 from .heads import box_head, class_head
-from .loss import detection_loss
+from .loss import check_targets, detection_loss
 from .postprocess import postprocess
 from .topology import Topology
 
@@ -75,6 +75,7 @@ class EfficientDet(nn.Module):
     def loss(self, images: torch.Tensor, targets: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> dict:
         """Training loss; targets[i] = (boxes M×4 x1 y1 x2 y2 pixels, classes M in [0, num_classes))."""
         images = self.prepare(images)
+        check_targets(targets, images.shape[0], self.config.num_classes)
         class_outputs, box_outputs = self(images)
         anchors = self.anchors(images.shape[-2], images.shape[-1], images.device)
         return detection_loss(class_outputs, box_outputs, anchors, targets, self.config.num_classes)
