@@ -155,8 +155,10 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
         import torch
 
         saved = torch.load(state_path, weights_only=True)
-        strategy.load_state_dict(saved["strategy"])
-        observed_keys = list(saved["keys"])
+        if set(saved["keys"]) <= {row["trial"] for row in rows}:
+            strategy.load_state_dict(saved["strategy"])
+            observed_keys = list(saved["keys"])
+        # else: the state saw a trial the ledger lost (a truncated last line): replay the ledger instead
     known = set(observed_keys)
     for row in rows:  # rows finished after the last state save (or with no state at all)
         if row["trial"] not in known:
