@@ -39,3 +39,4 @@ def get_evaluator(name: str) -> Callable[[Arch, Mapping[str, Any]], dict[str, An
 register("zero-cost", "nas.evaluators.zero_cost:evaluate")
 register("naswot", "nas.evaluators.zero_cost:naswot")
 register("synflow", "nas.evaluators.zero_cost:synflow")
+register("proxy", "nas.evaluators.proxy:evaluate")
