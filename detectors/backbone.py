@@ -2,8 +2,9 @@
 
 A backbone is anything that resolves to an :class:`~search_spaces.Arch`: an Arch, a preset name,
 an arch dict (schema "effnas.arch/1"), a family member dict (``{"arch": {...}, ...}`` from a
-``family.json`` of schema "effnas.family/1"), or "PRESET@phiφ" — the preset compound-scaled by φ
-with EfficientNet's coefficients (depth α^φ, width β^φ; α = 1.2, β = 1.1). The classifier head
+``family.json`` of schema "effnas.family/1", or a :class:`scaling.Member`), or "PRESET@phiφ" — the
+preset compound-scaled by φ with :func:`scaling.compound_scale` (depth 1.2^φ, width 1.1^φ,
+EfficientNet's coefficients; the detector sets its own input size). The classifier head
 (1×1 conv to 1280·w, pool, fc) is removed: detectors use the stride-8/16/32 maps only.
 """
 
@@ -13,14 +14,16 @@ from typing import Any
 
 from torch import nn
 
+from scaling import compound_scale
 from search_spaces import Arch, InputError, load_arch
 
-ALPHA, BETA = 1.2, 1.1
 REQUIRED_STRIDES = (8, 16, 32)
 
 
 def resolve_backbone(source: Any) -> Arch:
     """An Arch from any backbone form above; refuses archs without maps at strides 8/16/32."""
+    if isinstance(getattr(source, "arch", None), Arch):   # scaling.Member
+        source = source.arch
     if isinstance(source, Arch):
         arch = source
     elif isinstance(source, dict):
@@ -34,8 +37,7 @@ def resolve_backbone(source: Any) -> Arch:
             phi = float(phi_text)
         except ValueError:
             raise InputError(f"bad backbone spec {source!r}; expected NAME@phiNUMBER") from None
-        base = load_arch(name)
-        arch = base.scaled(width=base.width * BETA ** phi, depth=base.depth * ALPHA ** phi).with_(name=source)
+        arch = compound_scale(load_arch(name), phi).with_(name=source)
     elif isinstance(source, str):
         arch = load_arch(source)
     else:
