@@ -7,6 +7,7 @@ EFFNAS_DEBUG=1 for the traceback).
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -55,6 +56,18 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, UsageError) as error:
         print(f"effnas: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except OSError as error:
+        if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR):
+            print(f"effnas: error: cannot write {error.filename or 'the output'}: {error.strerror}", file=sys.stderr)
+            return 2
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            print(f"effnas: error: {error.strerror} writing {error.filename or 'the output'}; finished work is "
+                  "kept, free space and run again", file=sys.stderr)
+            return 1
+        if os.environ.get("EFFNAS_DEBUG"):
+            raise
+        print(f"effnas: internal error: {_one_line(error)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("effnas: interrupted", file=sys.stderr)
         return 130

@@ -86,9 +86,8 @@ def _searched_or(folder: Path, given: str | None, what: str) -> Arch:
 
 def run_grid_stage(ctx: Context) -> dict[str, Any]:
     """Step 1: grid search of α, β, γ at φ (or the job's fixed coefficients)."""
-    from scaling.grid import run_grid
-
     from scaling import parse_coefficients
+    from scaling.grid import run_grid
 
     section = ctx.job.section("grid")
     if section["coefficients"] is not None:
