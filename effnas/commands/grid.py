@@ -1,0 +1,117 @@
+"""`effnas grid`: step-1 compound scaling — grid search of alpha, beta, gamma at phi, plus matched-MACs
+single-dimension scaling, evaluated through the search's runners; resumable from --out."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from typing import Any
+
+from search_spaces import InputError
+from search_spaces.units import format_size
+
+from ..output import format_table, print_json
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    grid = commands.add_parser("grid", help="grid search of alpha, beta, gamma (writes coefficients.json)")
+    grid.add_argument("--base", required=True, metavar="ARCH", help="preset name or arch JSON file")
+    grid.add_argument("--phi", type=float, default=1.0, help="phi at which the grid is compared (default 1)")
+    grid.add_argument("--evaluator", required=True, metavar="E", help="evaluator name (proxy, zero-cost, ...)")
+    grid.add_argument("--step", type=float, default=0.05, help="grid step for alpha, beta, gamma (default 0.05)")
+    grid.add_argument("--tolerance", type=float, default=0.1,
+                      help="accepted |alpha*beta^2*gamma^2 - 2| (default 0.1)")
+    grid.add_argument("--levels", default="2,4", metavar="LIST",
+                      help="MACs levels (multiples of the base MACs) for single-dimension scaling (default 2,4)")
+    grid.add_argument("--config", action="append", default=[], metavar="JSON|FILE|KEY=VAL",
+                      help="evaluator options: a JSON object, a JSON file, or key=value (repeatable)")
+    grid.add_argument("--runner", choices=("inline", "ray"), default="inline")
+    grid.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"), help="Ray cluster (default: local)")
+    grid.add_argument("--max-concurrent", type=int, help="Ray trials at once")
+    grid.add_argument("--fixed-proxy-resolution", action="store_true",
+                      help="evaluate every candidate at the config resolution (default: scaled with the candidate)")
+    grid.add_argument("--no-plot", action="store_true", help="skip grid.png")
+    grid.add_argument("--out", required=True, metavar="DIR", help="run folder (re-run to resume)")
+    grid.add_argument("--json", action="store_true", help="print grid.json")
+    grid.set_defaults(handler=cmd_grid)
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_config(items: list[str]) -> dict[str, Any]:
+    """Merge --config items: JSON objects, JSON files, or key=value (values parsed as JSON if they can be)."""
+    config: dict[str, Any] = {}
+    for item in items:
+        text = item.strip()
+        if text.startswith("{"):
+            try:
+                data = json.loads(text)
+            except ValueError as error:
+                raise InputError(f"--config JSON is not valid: {error}") from None
+        elif text.endswith(".json") or os.path.isfile(text):
+            try:
+                with open(text, encoding="utf-8") as handle:
+                    data = json.load(handle)
+            except OSError as error:
+                raise InputError(f"cannot read --config file {text!r}: {error.strerror}") from None
+            except ValueError as error:
+                raise InputError(f"--config file {text!r} is not valid JSON: {error}") from None
+        elif "=" in text:
+            key, _, value = text.partition("=")
+            if not key.strip():
+                raise InputError(f"--config item {item!r} has an empty key")
+            data = {key.strip(): _value(value.strip())}
+        else:
+            raise InputError(f"--config items are JSON objects, JSON files or key=value, got {item!r}")
+        if not isinstance(data, dict):
+            raise InputError(f"--config {item!r} must give a JSON object")
+        config.update(data)
+    return config
+
+
+def parse_levels(text: str) -> list[float]:
+    try:
+        levels = [float(p) for p in text.split(",") if p.strip()]
+    except ValueError:
+        raise InputError(f"--levels must be numbers like 2,4, got {text!r}") from None
+    if not levels:
+        raise InputError("--levels is empty")
+    return levels
+
+
+def cmd_grid(args: argparse.Namespace) -> int:
+    from scaling.grid import run_grid
+
+    if args.max_concurrent is not None and args.max_concurrent < 1:
+        raise InputError(f"--max-concurrent must be >= 1, got {args.max_concurrent}")
+    result = run_grid(args.base, args.evaluator, parse_config(args.config), args.out, phi=args.phi, step=args.step,
+                      tolerance=args.tolerance, levels=parse_levels(args.levels), runner=args.runner,
+                      ray_address=args.ray_address, max_concurrent=args.max_concurrent,
+                      scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot)
+    if args.json:
+        print_json(result)
+        return 0
+    best = result["best"]
+    print(f"grid at phi={result['phi']:g}: {result['grid_size']} coefficient triples, evaluator {result['evaluator']}"
+          f" ({result['proxy'] or 'no proxy description'})")
+    print(f"best alpha={best['alpha']:g} beta={best['beta']:g} gamma={best['gamma']:g} (product "
+          f"{best['product']:.3f}): metric {best['metric']:.4f} at {format_size(best['macs'])} MACs")
+    if result["paper_point"]:
+        p = result["paper_point"]
+        print(f"paper's 1.2/1.1/1.15: metric {p['metric']:.4f}, rank {p['rank']} of {result['grid_size']}")
+    base = next(r for r in result["candidates"] if r["rule"] == "base")
+    rows = [["x1", "base", format_size(base["macs"]), base["metric"]]]
+    for level, rules in result["matched"].items():
+        for rule in ("depth", "width", "resolution", "compound"):
+            if rule in rules:
+                rows.append([f"x{level}", rule, format_size(rules[rule]["macs"]), rules[rule]["metric"]])
+    print("\nmatched MACs (one dimension vs compound):\n")
+    print(format_table(["level", "rule", "MACs", "metric"], rows, align="llrr"))
+    print(f"\nwrote grid.json, grid.md, coefficients.json{'' if args.no_plot else ', grid.png'} to {args.out}")
+    return 0

@@ -1,0 +1,193 @@
+"""Step 1 of compound scaling: grid search of α, β, γ at φ (EfficientNet §3.3), plus matched-MACs
+single-dimension scaling (Observation 2, Fig. 3/8), evaluated through `nas.batch.evaluate_batch`.
+
+Candidates (each keyed, so a killed run resumes from the ledger without re-evaluating):
+* ``base`` — the unscaled base;
+* ``compound-a{α}-b{β}-g{γ}`` — every α, β, γ ≥ 1 on the grid (multiples of `step` from 1)
+  with |α·β²·γ² − 2| ≤ `tolerance`, the base scaled by φ with them;
+* ``{depth,width,resolution}-x{L}`` — one dimension scaled alone to L × the base's MACs;
+* ``compound-x{L}`` — after the grid: the best coefficients' member nearest L × base MACs
+  (target search), the matched-MACs compound point.
+
+Proxy resolution: evaluators train/score at config["resolution"] pixels, not at the
+architecture's; so that resolution scaling is visible to the proxy, each candidate is evaluated
+at round(config resolution × candidate resolution / base resolution) px (candidates grouped by
+it) unless `scale_proxy_resolution=False`. MACs are always those of the full-resolution network.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search_spaces import Arch, InputError, load_arch
+from search_spaces.atomic import write_json_atomic
+
+from .coefficients import TOLERANCE, Coefficients
+from .matched import RULES, single_dimension
+from .scale import compound_scale
+from .targets import fit_target
+
+GRID_CONFIG_SCHEMA = "effnas.grid-config/1"
+DEFAULT_PROXY_RESOLUTION = 32
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One network to evaluate. rule: base | compound | depth | width | resolution."""
+
+    key: str
+    rule: str
+    arch: Arch
+    coefficients: Coefficients | None = None
+    level: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def coefficient_grid(step: float = 0.05, tolerance: float = TOLERANCE) -> list[Coefficients]:
+    """All (α, β, γ) on the grid 1, 1+step, … with α, β, γ ≥ 1 and |α·β²·γ² − 2| ≤ tolerance."""
+    if not (isinstance(step, int | float) and 0.005 <= step <= 1):
+        raise InputError(f"grid step must be in [0.005, 1], got {step!r}")
+    if not (isinstance(tolerance, int | float) and 0 <= tolerance <= 1):
+        raise InputError(f"constraint tolerance must be in [0, 1], got {tolerance!r}")
+    top = 2.0 + tolerance
+    values = [round(1 + i * step, 6) for i in range(int(math.floor((top - 1) / step + 1e-9)) + 1)]
+    found = [Coefficients(a, b, g) for a in values for b in values if a * b * b <= top + 1e-9
+             for g in values if Coefficients(a, b, g).satisfies(tolerance)]
+    if not found:
+        raise InputError(f"no grid point satisfies alpha*beta^2*gamma^2 within {tolerance:g} of 2 at step {step:g}")
+    return found
+
+
+def compound_key(c: Coefficients) -> str:
+    return f"compound-a{c.alpha:.3f}-b{c.beta:.3f}-g{c.gamma:.3f}"
+
+
+def level_key(rule: str, level: float) -> str:
+    return f"{rule}-x{level:g}"
+
+
+def grid_candidates(base: Arch, phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE,
+                    levels: Sequence[float] = (2, 4)) -> list[Candidate]:
+    """The base, every compound grid point at φ, and single-dimension members at each MACs level."""
+    if not (isinstance(phi, int | float) and 0 < phi <= 4):
+        raise InputError(f"grid phi must be in (0, 4], got {phi!r}")
+    for level in levels:
+        if not (isinstance(level, int | float) and 1 < level <= 64):
+            raise InputError(f"MACs levels must be multiples of the base MACs in (1, 64], got {level!r}")
+    candidates = [Candidate("base", "base", base, level=1.0)]
+    for c in coefficient_grid(step, tolerance):
+        arch = compound_scale(base, phi, coefficients=c, tolerance=tolerance)
+        arch = arch.with_(name=f"{base.name}-{compound_key(c)}")
+        candidates.append(Candidate(compound_key(c), "compound", arch, c))
+    base_macs = base.cost().macs
+    for level in levels:
+        for rule in RULES:
+            arch = single_dimension(base, rule, level * base_macs)
+            candidates.append(Candidate(level_key(rule, level), rule, arch, level=float(level)))
+    return candidates
+
+
+def proxy_resolution(base: Arch, arch: Arch, config: Mapping[str, Any], scale_proxy: bool) -> int:
+    """The evaluator's input size for `arch`: config resolution scaled by arch/base resolution."""
+    reference = int(config.get("resolution", DEFAULT_PROXY_RESOLUTION))
+    if not scale_proxy:
+        return reference
+    return max(8, int(round(reference * arch.resolution / base.resolution)))
+
+
+def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
+                        out_dir: str | os.PathLike, scale_proxy: bool = True, **runner: Any) -> dict[str, dict]:
+    """Rows keyed by candidate key; candidates grouped by proxy resolution, one ledger for all."""
+    from nas.batch import evaluate_batch
+
+    groups: dict[int, list[Candidate]] = {}
+    for candidate in candidates:
+        groups.setdefault(proxy_resolution(base, candidate.arch, config, scale_proxy), []).append(candidate)
+    rows: dict[str, dict] = {}
+    for pixels, group in sorted(groups.items()):
+        group_config = {**config, "resolution": pixels} if scale_proxy else dict(config)
+        unique: dict[str, Candidate] = {}  # the same network under two keys is evaluated once
+        for candidate in group:
+            unique.setdefault(_signature(candidate.arch), candidate)
+        found = evaluate_batch([(c.key, c.arch) for c in unique.values()], evaluator, group_config, out_dir,
+                               **runner)
+        by_signature = {sig: row for sig, row in zip(unique, found, strict=True)}
+        for candidate in group:
+            row = by_signature[_signature(candidate.arch)]
+            rows[candidate.key] = {**row, "proxy_resolution": pixels, "evaluated_as": row["trial"]}
+    return rows
+
+
+def _signature(arch: Arch) -> str:
+    """The network itself (name left out): equal signatures give equal evaluations."""
+    data = arch.to_dict()
+    data.pop("name")
+    return json.dumps(data, sort_keys=True)
+
+
+def best_coefficients(candidates: Sequence[Candidate], rows: Mapping[str, dict]) -> Candidate:
+    """Highest metric among compound candidates; ties → product closest to 2, then fewer MACs."""
+    compound = [c for c in candidates if c.rule == "compound"]
+    return max(compound, key=lambda c: (rows[c.key]["metric"], -abs(c.coefficients.product - 2.0),
+                                        -rows[c.key]["macs"]))
+
+
+def _check_config(out: Path, record: dict[str, Any]) -> None:
+    """A run folder belongs to one grid: refuse to mix a different base/evaluator/config into it."""
+    path = out / "config.json"
+    if path.exists():
+        try:
+            old = json.loads(path.read_text())
+        except (OSError, ValueError):
+            raise InputError(f"{path} is unreadable; use a fresh --out") from None
+        same = ("base", "phi", "evaluator", "config", "scale_proxy_resolution")
+        if old.get("schema") != GRID_CONFIG_SCHEMA or any(old.get(k) != record[k] for k in same):
+            raise InputError(f"{out} holds a different run (base, phi, evaluator or config differ); use another --out")
+    write_json_atomic(path, record)
+
+
+def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None, out_dir: str | os.PathLike, *,
+             phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE, levels: Sequence[float] = (2, 4),
+             runner: str = "inline", ray_address: str | None = None, max_concurrent: int | None = None,
+             scale_proxy_resolution: bool = True, plot: bool = True, single_dimension: bool = True) -> dict[str, Any]:
+    """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
+    and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
+    matched-MACs comparison (no levels)."""
+    from nas.evaluators import get_evaluator
+
+    from .grid_report import grid_record, write_reports
+
+    base = load_arch(base)
+    levels = tuple(levels) if single_dimension else ()
+    config = dict(config or {})
+    get_evaluator(evaluator)
+    candidates = grid_candidates(base, phi, step, tolerance, levels)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {str(out)!r} exists and is not a folder")
+    record = {"schema": GRID_CONFIG_SCHEMA, "base": base.to_dict(), "phi": phi, "evaluator": evaluator,
+              "config": config, "step": step, "tolerance": tolerance, "levels": list(levels), "runner": runner,
+              "scale_proxy_resolution": scale_proxy_resolution}
+    _check_config(out, record)
+    options: dict[str, Any] = {"runner": runner}
+    if runner == "ray":
+        options.update(ray_address=ray_address, max_concurrent=max_concurrent)
+    rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, **options)
+    best = best_coefficients(candidates, rows)
+    base_macs = base.cost().macs
+    matched = []
+    for level in levels:
+        fit = fit_target(base, int(round(level * base_macs)), best.coefficients, tolerance=tolerance)
+        arch = fit.arch.with_(name=f"{base.name}-compound-x{level:g}")
+        matched.append(Candidate(level_key("compound", level), "compound", arch, best.coefficients,
+                                 level=float(level), extra={"phi": fit.phi}))
+    rows.update(evaluate_candidates(matched, base, evaluator, config, out, scale_proxy_resolution, **options))
+    result = grid_record(base, phi, evaluator, config, candidates + matched, rows, best, step, tolerance)
+    write_reports(out, result, plot=plot)
+    return result

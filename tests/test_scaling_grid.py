@@ -1,0 +1,121 @@
+"""Step-1 grid search: the coefficient grid, matched-MACs single-dimension scaling, the run folder
+(grid.json, coefficients.json, plot) and resuming a killed run without re-evaluating."""
+
+import json
+
+import pytest
+
+from nas.evaluators import register
+from nas.evaluators.zero_cost import naswot
+from scaling import PAPER, compound_scale
+from scaling.grid import coefficient_grid, grid_candidates, proxy_resolution, run_grid
+from scaling.matched import single_dimension
+from search_spaces import InputError, load_arch
+
+B0 = load_arch("efficientnet-b0")
+SMALL = load_arch("mnasnet-a1").with_(resolution=96, name="a1-96")
+CONFIG = {"batch": 4, "resolution": 8}
+CALLS: list[str] = []
+LIMIT = [None]
+
+
+def counting_naswot(arch, config):
+    """The real NASWOT score, counting calls; raises after LIMIT calls to simulate a killed run."""
+    if LIMIT[0] is not None and len(CALLS) >= LIMIT[0]:
+        raise KeyboardInterrupt("simulated kill")
+    CALLS.append(arch.name)
+    return naswot(arch, config)
+
+
+register("grid-test-naswot", f"{__name__}:counting_naswot")
+
+
+def test_coefficient_grid():
+    grid = coefficient_grid(0.05, 0.1)
+    assert all(c.satisfies(0.1) and min(c.alpha, c.beta, c.gamma) >= 1 for c in grid)
+    assert PAPER in grid
+    assert len(coefficient_grid(0.1, 0.1)) == 22
+    assert len(set(grid)) == len(grid)
+    for bad in ((0, 0.1), (0.05, -1), (2, 0.1)):
+        with pytest.raises(InputError):
+            coefficient_grid(*bad)
+
+
+@pytest.mark.parametrize("rule", ["depth", "width", "resolution"])
+def test_single_dimension_matched_macs(rule):
+    target = 2 * B0.cost().macs
+    arch = single_dimension(B0, rule, target)
+    assert abs(arch.cost().macs / target - 1) < 0.08
+    changed = {k for k in ("width", "depth", "resolution") if getattr(arch, k) != getattr(B0, k)}
+    assert changed == {rule}
+    with pytest.raises(InputError):
+        single_dimension(B0, rule, B0.cost().macs / 2)
+
+
+def test_grid_candidates_and_proxy_resolution():
+    candidates = grid_candidates(B0, 1.0, 0.05, 0.1, levels=(2, 4))
+    keys = [c.key for c in candidates]
+    assert len(keys) == len(set(keys)) == 1 + len(coefficient_grid(0.05, 0.1)) + 6
+    paper = next(c for c in candidates if c.coefficients == PAPER)
+    assert paper.arch.cost() == compound_scale(B0, 1).cost()
+    big = next(c for c in candidates if c.key == "resolution-x4")
+    assert proxy_resolution(B0, big.arch, {"resolution": 32}, True) == round(32 * big.arch.resolution / 224)
+    assert proxy_resolution(B0, big.arch, {"resolution": 32}, False) == 32
+    with pytest.raises(InputError):
+        grid_candidates(B0, 0.0)
+    with pytest.raises(InputError):
+        grid_candidates(B0, 1.0, levels=(0.5,))
+
+
+def test_run_grid_resumes_after_kill(tmp_path):
+    out = tmp_path / "grid"
+    # grid: (2, 1, 1) only; one proxy resolution keeps it quick (its scaling is tested above)
+    kwargs = dict(step=1.0, tolerance=0.5, levels=(2,), plot=True, scale_proxy_resolution=False)
+    CALLS.clear()
+    LIMIT[0] = 2
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(SMALL, "grid-test-naswot", CONFIG, out, **kwargs)
+    finished = [json.loads(line)["trial"] for line in (out / "trials.jsonl").read_text().splitlines()]
+    assert len(finished) == 2 and not (out / "grid.json").exists()
+    first = list(CALLS)
+    CALLS.clear()
+    LIMIT[0] = None
+    result = run_grid(SMALL, "grid-test-naswot", CONFIG, out, **kwargs)
+    assert not set(CALLS) & set(first)  # nothing finished was evaluated again
+    rows = [json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()]
+    assert len(rows) == len({r["trial"] for r in rows}) == 2 + len(CALLS)
+    for name in ("grid.json", "grid.md", "coefficients.json", "grid.png", "config.json"):
+        assert (out / name).stat().st_size > 0
+    assert json.loads((out / "grid.json").read_text()) == json.loads(json.dumps(result))
+    chosen = json.loads((out / "coefficients.json").read_text())
+    assert chosen["schema"] == "effnas.coefficients/1"
+    assert chosen["metric"] == max(r["metric"] for r in result["candidates"]
+                                   if r["rule"] == "compound" and r["level"] is None)
+    assert set(result["matched"]["2"]) == {"depth", "width", "resolution", "compound"}
+    # a third run evaluates nothing at all
+    CALLS.clear()
+    run_grid(SMALL, "grid-test-naswot", CONFIG, out, **dict(kwargs, plot=False))
+    assert CALLS == []
+    # and the chosen coefficients feed `family`
+    from scaling import load_coefficients, make_family
+
+    family = make_family(SMALL, phis=[1], coefficients=load_coefficients(out / "coefficients.json"), allow_any=True)
+    assert family.coefficients.alpha == chosen["alpha"]
+    with pytest.raises(InputError, match="different run"):
+        run_grid(SMALL, "grid-test-naswot", {"batch": 8}, out, **kwargs)
+
+
+@pytest.mark.parametrize("args, fragment", [
+    (["--evaluator", "nope"], "unknown evaluator"),
+    (["--evaluator", "naswot", "--step", "0"], "grid step"),
+    (["--evaluator", "naswot", "--config", "{bad"], "--config"),
+    (["--evaluator", "naswot", "--config", "novalue"], "key=value"),
+    (["--evaluator", "naswot", "--levels", "x"], "--levels"),
+    (["--evaluator", "naswot", "--phi", "-1"], "phi"),
+    (["--evaluator", "naswot", "--tolerance", "0.001", "--step", "0.3"], "no grid point"),
+])
+def test_grid_cli_bad_input(run_cli, tmp_path, args, fragment):
+    code, out, err = run_cli("grid", "--base", "efficientnet-b0", "--out", tmp_path / "g", *args)
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1 and fragment in err, err
+    assert not (tmp_path / "g" / "trials.jsonl").exists()
