@@ -136,3 +136,13 @@ def test_array_file_pickle_and_npz(tmp_path) -> None:
         data = load_dataset(tmp_path / name, resolution=8)
         assert data.num_classes == 2 and set(data.train_y.tolist()) == {0, 1}
         assert data.train_x.shape[1:] == (3, 8, 8)
+
+
+def test_lazy_image_folder_decodes_the_same_batches(tmp_path) -> None:
+    _write_folder(tmp_path)
+    eager = load_dataset(tmp_path, resolution=12, seed=0)
+    lazy = load_dataset(tmp_path, resolution=12, seed=0, lazy=True)
+    assert lazy.lazy and lazy.train_x is None and np.array_equal(lazy.train_index, eager.train_index)
+    positions = torch.arange(len(eager.train_y))
+    assert torch.allclose(lazy.train_batch(positions), eager.train_batch(positions), atol=1e-5)
+    assert torch.allclose(lazy.val_batch(torch.tensor([0])), eager.val_x[:1], atol=1e-5)

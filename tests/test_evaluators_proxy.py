@@ -39,3 +39,18 @@ def test_default_proxy_is_clearly_above_chance() -> None:
 def test_bad_config(bad: dict, match: str) -> None:
     with pytest.raises(InputError, match=match):
         get_evaluator("proxy")(load_arch("mnasnet-a1"), {**TINY, **bad})
+
+
+def test_proxy_trains_on_a_lazily_decoded_image_folder(tmp_path) -> None:
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for label, name in enumerate(("dark", "light")):
+        (tmp_path / name).mkdir()
+        for i in range(12):
+            pixels = np.clip(rng.normal(60 + 120 * label, 20, (10, 10, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(pixels).save(tmp_path / name / f"{i}.png")
+    result = get_evaluator("proxy")(load_arch("mnasnet-a1"), {**TINY, "dataset": str(tmp_path), "lazy": True,
+                                                              "subset": None, "batch": 8})
+    assert 0.0 <= result["metric"] <= 1.0 and result["num_classes"] == 2

@@ -30,9 +30,9 @@ BUNDLED = {"digits": bundled.digits, "mnist": bundled.mnist}
 class ImageData:
     """A train/validation split. Unpacks as (train_x, train_y, val_x, val_y)."""
 
-    train_x: torch.Tensor
+    train_x: torch.Tensor | None  # None when lazy: decode batches with train_batch / val_batch
     train_y: torch.Tensor
-    val_x: torch.Tensor
+    val_x: torch.Tensor | None
     val_y: torch.Tensor
     classes: tuple[str, ...]
     name: str
@@ -41,6 +41,24 @@ class ImageData:
     val_index: np.ndarray = field(repr=False)
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    source: ArraySource | FileSource | None = field(default=None, repr=False)  # set when lazy
+
+    @property
+    def lazy(self) -> bool:
+        return self.train_x is None
+
+    def _decode(self, index: np.ndarray, positions: torch.Tensor) -> torch.Tensor:
+        x = self.source.images(index[np.asarray(positions, dtype=np.int64)], self.resolution)
+        mean, std = torch.tensor(self.mean)[:, None, None], torch.tensor(self.std)[:, None, None]
+        return (x - mean) / std
+
+    def train_batch(self, positions: torch.Tensor) -> torch.Tensor:
+        """Normalised training images at `positions` (0..len(train_y)-1), decoded now if lazy."""
+        return self._decode(self.train_index, positions) if self.lazy else self.train_x[positions]
+
+    def val_batch(self, positions: torch.Tensor) -> torch.Tensor:
+        """Normalised validation images at `positions`, decoded now if lazy."""
+        return self._decode(self.val_index, positions) if self.lazy else self.val_x[positions]
 
     @property
     def num_classes(self) -> int:
@@ -112,13 +130,20 @@ def _subset(labels: np.ndarray, index: np.ndarray, size: int | None, seed: int) 
     return np.asarray(order[:size], dtype=np.int64)
 
 
+LAZY_ABOVE = 20000  # ImageFolder sets with more training images than this are decoded per batch
+
+
 def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: int | None = None, seed: int = 0,
-                 val_fraction: float = 0.2, val_size: int | None = 2000, normalize: bool = True) -> ImageData:
+                 val_fraction: float = 0.2, val_size: int | None = 2000, normalize: bool = True,
+                 lazy: bool | None = None) -> ImageData:
     """Load a labelled image set as normalised float tensors at `resolution` pixels.
 
     subset: number of training images (class-balanced random sample; None = all).
     val_fraction / val_size: held-out validation share of the source, capped at val_size images.
     seed: fixes the split and the subset.
+    lazy: keep only indices and decode batches on demand (ImageNet-sized folders); None = automatic
+    (ImageFolder sources with more than LAZY_ABOVE training images). Mean/std then come from a
+    sample of 512 training images.
     """
     if not isinstance(resolution, int) or not 4 <= resolution <= 4096:
         raise InputError(f"resolution must be a whole number of pixels in 4..4096, got {resolution!r}")
@@ -137,6 +162,15 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
     classes = tuple(source.classes[c] if c < len(source.classes) else str(c) for c in present)
     train_pool, val_index = _split(labels, val_fraction, val_size, seed)
     train_index = _subset(labels, train_pool, subset, seed)
+    if lazy is None:
+        lazy = isinstance(source, FileSource) and len(train_index) > LAZY_ABOVE
+    name = os.fspath(name_or_path)
+    if lazy:
+        sample = source.images(train_index[:512], resolution)
+        mean = tuple(sample.mean(dim=(0, 2, 3)).tolist()) if normalize else (0.0, 0.0, 0.0)
+        std = tuple(sample.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()) if normalize else (1.0, 1.0, 1.0)
+        return ImageData(None, torch.from_numpy(labels[train_index]), None, torch.from_numpy(labels[val_index]),
+                         classes, name, resolution, train_index, val_index, mean, std, source)
     train_x = source.images(train_index, resolution)
     val_x = source.images(val_index, resolution)
     mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
@@ -146,7 +180,6 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
         train_x = (train_x - m[:, None, None]) / s[:, None, None]
         val_x = (val_x - m[:, None, None]) / s[:, None, None]
         mean, std = tuple(m.tolist()), tuple(s.tolist())
-    name = os.fspath(name_or_path)
     return ImageData(train_x.contiguous(), torch.from_numpy(labels[train_index]), val_x.contiguous(),
                      torch.from_numpy(labels[val_index]), classes, name, resolution, train_index, val_index,
                      mean, std)

@@ -93,7 +93,7 @@ def synflow_score(model: nn.Module, shape: tuple[int, int, int]) -> float:
 
 def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """Zero-cost score of `arch` (config: score, resolution, batch, dataset, seed, threads)."""
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     config = {**DEFAULTS, **dict(config)}
     score = option(config, "score", "naswot", str, choices=SCORES)
     resolution = option(config, "resolution", 32, int, 8, 1024)
@@ -111,7 +111,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
         metric = synflow_score(model, (3, resolution, resolution))
         proxy = f"synflow ln Σ|θ·∂R/∂θ| (|θ|, no BN, float64 ones input {resolution}px, seed {seed})"
     return {"metric": float(metric), "evaluator": "zero-cost", "score": score, "proxy": proxy,
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start}
 
 
 def naswot(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
