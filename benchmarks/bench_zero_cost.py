@@ -3,7 +3,8 @@
 Samples N random architectures of the MnasNet space (seeded), scores each with NASWOT and
 synflow, trains each with the `proxy` evaluator, and reports Kendall's τ (scipy) between each
 zero-cost score and the trained held-out accuracy (plus τ of MACs and params, as baselines).
-Per-arch results go to a JSON file (resumed if present, so an interrupted run continues).
+Per-arch results go to one JSON file per arch under `--work` (an interrupted run continues; several
+processes may run at once, each claims an arch with an exclusive lock file), then all rows to `--out`.
 
     python benchmarks/bench_zero_cost.py [--n 30] [--seed 0] [--out benchmarks/results/zero_cost_tau.json]
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from pathlib import Path
 
@@ -32,18 +34,26 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/zero_cost_tau.json")
+    parser.add_argument("--work", default="results/bench/zero_cost_tau", help="per-arch rows (resumable)")
     parser.add_argument("--epochs", type=float, default=PROXY["epochs"])
     parser.add_argument("--subset", type=int, default=PROXY["subset"])
     args = parser.parse_args()
     proxy_config = {**PROXY, "epochs": args.epochs, "subset": args.subset}
-    out = Path(args.out)
-    done = json.loads(out.read_text())["archs"] if out.is_file() else []
+    out, work = Path(args.out), Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    config = {"proxy": proxy_config, "zero_cost": ZERO_COST, "n": args.n, "seed": args.seed}
     space, rng = MnasNetSpace(), np.random.default_rng(args.seed)
     archs = [space.sample(rng) for _ in range(args.n)]
     zero_cost, proxy = get_evaluator("zero-cost"), get_evaluator("proxy")
-    rows = list(done[: args.n])
-    for index in range(len(rows), args.n):
-        arch = archs[index].with_(name=f"rand-{args.seed}-{index}")
+    for index, arch in enumerate(archs):
+        row_path, lock = work / f"arch-{index:03d}.json", work / f"arch-{index:03d}.lock"
+        if row_path.is_file() and json.loads(row_path.read_text())["config"] == config:
+            continue
+        try:
+            os.close(os.open(lock, os.O_CREAT | os.O_EXCL))
+        except FileExistsError:  # another process is on it
+            continue
+        arch = arch.with_(name=f"rand-{args.seed}-{index}")
         cost = arch.cost()
         row = {"index": index, "arch": arch.to_dict(), "params": cost.params, "macs": cost.macs}
         for score in ("naswot", "synflow"):
@@ -51,12 +61,19 @@ def main() -> None:
             row[score], row[f"{score}_seconds"] = result["metric"], result["seconds"]
         trained = proxy(arch, proxy_config)
         row.update(accuracy=trained["metric"], train_loss=trained["train_loss"], proxy_seconds=trained["seconds"],
-                   proxy=trained["proxy"])
-        rows.append(row)
-        write_json_atomic(out, {"config": {"proxy": proxy_config, "zero_cost": ZERO_COST, "n": args.n,
-                                           "seed": args.seed}, "archs": rows})
+                   proxy_cpu_seconds=trained.get("cpu_seconds"), proxy=trained["proxy"])
+        write_json_atomic(row_path, {"config": config, "row": row})
+        lock.unlink(missing_ok=True)
         print(f"[{index + 1}/{args.n}] acc {row['accuracy']:.3f} naswot {row['naswot']:.1f} "
               f"synflow {row['synflow']:.1f} ({row['proxy_seconds']:.0f}s)", flush=True)
+    rows = []
+    for index in range(args.n):
+        row_path = work / f"arch-{index:03d}.json"
+        if not row_path.is_file():
+            print(f"arch {index} not finished yet (another process?); rerun to report")
+            return
+        rows.append(json.loads(row_path.read_text())["row"])
+    write_json_atomic(out, {"config": config, "archs": rows})
     report(rows)
 
 
@@ -73,6 +90,9 @@ def report(rows: list[dict]) -> None:
         mean = f"{np.mean([r[seconds] for r in rows]):.2f}" if seconds else "0 (analytic)"
         print(f"| {name} | {tau:+.3f} | {p:.3g} | {mean} |")
     print(f"| (proxy training) | 1 | — | {np.mean([r['proxy_seconds'] for r in rows]):.1f} |")
+    cpu = [r["proxy_cpu_seconds"] for r in rows if r.get("proxy_cpu_seconds")]
+    if cpu:
+        print(f"\nproxy training CPU time per arch: mean {np.mean(cpu):.1f} s, max {max(cpu):.1f} s (1 thread)")
     print(f"\naccuracy range {min(accuracy):.3f}–{max(accuracy):.3f}, mean {np.mean(accuracy):.3f}")
 
 
