@@ -83,15 +83,20 @@ class Pipeline:
 
     # ------------------------------------------------------------------ run
     def run(self) -> dict[str, Any]:
+        state = self._load_state()
+        self._check_folder(state)
+        redo = set(STAGES[STAGES.index(self.from_stage):]) if self.from_stage else set()
+        context = stages.Context(job=self.job, folder=self.folder, log=self.log, progress=self.progress)
+        for stage in self.job.stages():  # refuse bad input before anything is written
+            if stage in stages.CHECKS and (stage not in state["done"] or stage in redo):
+                stages.CHECKS[stage](context, stage in redo)
         self.folder.mkdir(parents=True, exist_ok=True)
         with RunLock(self.folder):
             state = self._load_state()
-            self._check_folder(state)
             if self.from_stage is not None:
                 self._forget_from(state, self.from_stage)
             state["fingerprint"] = job_fingerprint(self.job)
             write_json_atomic(self.state_path, state)
-            context = stages.Context(job=self.job, folder=self.folder, log=self.log, progress=self.progress)
             for stage in self.job.stages():
                 if stage in state["done"] and all((self.folder / f).exists() for f in stages.OUTPUTS[stage][:1]):
                     self.log(f"[{stage}] already finished, skipped")

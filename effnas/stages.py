@@ -40,20 +40,38 @@ def _runner_options(job: Job) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- search
+def search_config(job: Job) -> dict[str, Any]:
+    """The search stage's validated nas config (preset ← job options)."""
+    from nas.search import resolve_config
+
+    section = job.section("search")
+    target = parse_size(section["target"], "[search] target") if section["target"] is not None else None
+    return resolve_config(section["preset"], target=target, objective=section["objective"], reward=section["reward"],
+                          strategy=section["strategy"], evaluator=section["evaluator"], trials=section["trials"],
+                          data=section["data"], seed=section["seed"] if section["seed"] is not None else job.seed,
+                          runner=job.runner, max_concurrent=job.max_concurrent,
+                          evaluator_config=section["evaluator_config"])
+
+
+def check_search(ctx: Context, fresh: bool = False) -> None:
+    """Refuse a bad search config, a corrupt ledger or a folder holding another search."""
+    from nas.ledger import Ledger
+    from nas.search import check_out_dir
+
+    config = search_config(ctx.job)
+    if not fresh:  # (a stage being redone starts from an empty folder)
+        out = ctx.folder / "search"
+        Ledger(out).read(repair=False)
+        check_out_dir(config, out, resume=True)
+
+
 def run_search_stage(ctx: Context) -> dict[str, Any]:
     """MnasNet search under the job's target; then the reference archs on the same proxy."""
     from nas.batch import evaluate_batch
     from nas.objective import Objective
-    from nas.search import resolve_config, run_search
+    from nas.search import run_search
 
-    section, job = ctx.job.section("search"), ctx.job
-    target = parse_size(section["target"], "[search] target") if section["target"] is not None else None
-    config = resolve_config(section["preset"], target=target, objective=section["objective"],
-                            reward=section["reward"], strategy=section["strategy"], evaluator=section["evaluator"],
-                            trials=section["trials"], data=section["data"],
-                            seed=section["seed"] if section["seed"] is not None else job.seed,
-                            runner=job.runner, max_concurrent=job.max_concurrent,
-                            evaluator_config=section["evaluator_config"])
+    config, job = search_config(ctx.job), ctx.job
     out = ctx.folder / "search"
     resume = (out / "config.json").exists()
     result = run_search(config, out, resume=resume, ray_address=job.ray_address,
@@ -84,6 +102,16 @@ def _searched_or(folder: Path, given: str | None, what: str) -> Arch:
     return Arch.from_dict(best["arch"]).with_(name="searched-baseline")
 
 
+def check_grid(ctx: Context, fresh: bool = False) -> None:
+    from nas.evaluators import get_evaluator
+
+    section = ctx.job.section("grid")
+    if section["coefficients"] is None:
+        get_evaluator(section["evaluator"])
+    if section["base"]:
+        load_arch(section["base"])
+
+
 def run_grid_stage(ctx: Context) -> dict[str, Any]:
     """Step 1: grid search of α, β, γ at φ (or the job's fixed coefficients)."""
     from scaling import parse_coefficients
@@ -106,23 +134,46 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- family
-def run_family_stage(ctx: Context) -> dict[str, Any]:
-    """Step 2: the family for the job's φ values or MACs targets."""
-    from scaling import load_coefficients, make_family
+def _family_inputs(ctx: Context) -> tuple[Arch | None, Any]:
+    """(base, coefficients) for the family stage; base None while it awaits the search."""
+    from scaling import load_coefficients
 
     section = ctx.job.section("family")
     if section["base"]:
-        base = load_arch(section["base"])
+        base: Arch | None = load_arch(section["base"])
     elif (ctx.folder / "best.json").exists():
         base = _searched_or(ctx.folder, None, "[family]")
+    elif ctx.job.section("grid").get("base") and not ctx.job.sections.get("search"):
+        base = load_arch(ctx.job.section("grid")["base"])
     else:
-        base = load_arch(ctx.job.section("grid").get("base"))
+        base = None
     if section["coefficients"] is not None:
         coefficients: Any = tuple(section["coefficients"])
     elif (ctx.folder / "coefficients.json").exists():
         coefficients = load_coefficients(ctx.folder / "coefficients.json")
     else:
         coefficients = None  # the paper's α = 1.2, β = 1.1, γ = 1.15
+    return base, coefficients
+
+
+def check_family(ctx: Context, fresh: bool = False) -> None:
+    """Targets the base cannot reach are refused before anything runs (when the base is known)."""
+    from scaling import make_family
+
+    section = ctx.job.section("family")
+    base, coefficients = _family_inputs(ctx)
+    if base is not None:
+        make_family(base, phis=section["phis"], targets=section["targets"], coefficients=coefficients)
+
+
+def run_family_stage(ctx: Context) -> dict[str, Any]:
+    """Step 2: the family for the job's φ values or MACs targets."""
+    from scaling import make_family
+
+    section = ctx.job.section("family")
+    base, coefficients = _family_inputs(ctx)
+    if base is None:
+        raise InputError("[family] has no base: give base = ARCH or run the search stage first")
     family = make_family(base, phis=section["phis"], targets=section["targets"], coefficients=coefficients)
     write_json_atomic(ctx.folder / "family.json", family.to_dict())
     return {"members": len(family), "macs": [m.macs for m in family]}
@@ -157,4 +208,8 @@ def run_detectors_stage(ctx: Context) -> dict[str, Any]:
 RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "search": run_search_stage, "grid": run_grid_stage, "family": run_family_stage,
     "detectors": run_detectors_stage,
+}
+
+CHECKS: dict[str, Callable[[Context, bool], None]] = {
+    "search": check_search, "grid": check_grid, "family": check_family,
 }
