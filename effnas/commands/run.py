@@ -24,26 +24,47 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 class ProgressPrinter:
-    """One line per stage event on stderr (trials done/total, best reward, ETA)."""
+    """Stage progress on stderr: rich progress bars on a terminal, plain lines otherwise."""
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
-        self.last = 0.0
+        self.bars = None
+        self.tasks: dict[str, Any] = {}
+        if not quiet and sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self.bars = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TextColumn("{task.fields[best]}"), TimeRemainingColumn(),
+                                 console=Console(stderr=True))
+            self.bars.start()
 
     def log(self, message: str) -> None:
-        if not self.quiet:
+        if self.quiet:
+            return
+        if self.bars is not None:
+            self.bars.console.print(f"effnas: {message}")
+        else:
             print(f"effnas: {message}", file=sys.stderr, flush=True)
 
     def __call__(self, stage: str, event: dict[str, Any]) -> None:
         if self.quiet:
             return
         done, total = event.get("done"), event.get("total")
-        parts = [f"[{stage}] {done}/{total}"]
-        if event.get("best_reward") is not None:
-            parts.append(f"best reward {event['best_reward']:.4f}")
+        best = f"best reward {event['best_reward']:.4f}" if event.get("best_reward") is not None else ""
+        if self.bars is not None:
+            if stage not in self.tasks:
+                self.tasks[stage] = self.bars.add_task(stage, total=total, best="")
+            self.bars.update(self.tasks[stage], completed=done, total=total, best=best)
+            return
+        parts = [f"[{stage}] {done}/{total}"] + ([best] if best else [])
         if event.get("eta_s") is not None:
             parts.append(f"ETA {event['eta_s'] / 60:.1f} min")
         print("effnas: " + ", ".join(parts), file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bars is not None:
+            self.bars.stop()
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -64,7 +85,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     job = replace(job, **changes) if changes else job
     printer = ProgressPrinter(args.quiet or args.json)
     start = time.monotonic()
-    summary = Pipeline(job, from_stage=args.from_stage, log=printer.log, progress=printer).run()
+    try:
+        summary = Pipeline(job, from_stage=args.from_stage, log=printer.log, progress=printer).run()
+    finally:
+        printer.close()
     summary["seconds"] = round(time.monotonic() - start, 1)
     if args.json:
         print_json(summary)
