@@ -34,6 +34,8 @@ def test_default_proxy_is_clearly_above_chance() -> None:
     ({"optimizer": "lbfgs"}, "optimizer"),
     ({"epochs": 0}, "epochs"),
     ({"subset": -5}, "subset"),
+    ({"subset": 1}, "at least 2 training images"),
+    ({"lazy": "yes"}, "lazy"),
     ({"dataset": "/no/such/data"}, "not found"),
 ])
 def test_bad_config(bad: dict, match: str) -> None:

@@ -130,8 +130,11 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     device = _device(str(config.get("device", "cpu")))
 
     lazy = config.get("lazy")
-    data = load_dataset(dataset, resolution=resolution, subset=subset, seed=seed, val_size=val_size,
-                        lazy=None if lazy is None else bool(lazy))
+    if lazy not in (None, True, False):
+        raise InputError(f"evaluator option 'lazy' must be true, false or null, got {lazy!r}")
+    data = load_dataset(dataset, resolution=resolution, subset=subset, seed=seed, val_size=val_size, lazy=lazy)
+    if len(data.train_y) < 2:
+        raise InputError(f"proxy training needs at least 2 training images, got {len(data.train_y)}")
     model = build_seeded(arch.with_(drop_connect=drop_connect), data.num_classes, seed)
     # channels-last: 3-4x faster depthwise convs on CPU
     model = model.to(device=device, memory_format=torch.channels_last)
