@@ -210,7 +210,7 @@ def _bracket(base: Arch, target: int, coefficients: Coefficients) -> tuple[float
             high = middle
         else:
             low = middle
-    return math.floor(low * 1e4) / 1e4, math.ceil(high * 1e4) / 1e4
+    return max(first, math.floor(low * 1e4) / 1e4), min(last, math.ceil(high * 1e4) / 1e4)
 
 
 def fit_target(base: Arch, target: int, coefficients: Coefficients | None = None, *, allow_any: bool = False,
@@ -247,10 +247,9 @@ def fit_target(base: Arch, target: int, coefficients: Coefficients | None = None
     cost = arch.cost()
     if cost.macs != int(round(hood.macs[f, r])):
         raise RuntimeError(f"target search cost table disagrees with the cost model ({cost.macs} vs {hood.macs[f, r]})")
-    largest = hood.macs.max()
-    if target > largest * 1.5:
-        raise InputError(f"target {format_size(target)} MACs is above what {base.name} can reach "
-                         f"({format_size(largest)} at resolution {MAX_RESOLUTION})")
+    if phi_hi >= phi_range(unpinned, coefficients)[1] and cost.macs < target * 0.99:
+        raise InputError(f"target {format_size(target)} MACs is above the largest member {base.name} can reach "
+                         f"(about {format_size(cost.macs)} MACs, resolution capped at {MAX_RESOLUTION} px)")
     return TargetFit(target=int(target), phi=phi, arch=arch, macs=cost.macs, params=cost.params,
                      error=(cost.macs - target) / target, drift=float(hood.drift[f, r]))
 

@@ -119,3 +119,20 @@ def test_grid_cli_bad_input(run_cli, tmp_path, args, fragment):
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and fragment in err, err
     assert not (tmp_path / "g" / "trials.jsonl").exists()
+
+
+@pytest.mark.slow
+def test_run_grid_on_embedded_ray(tmp_path):
+    """The same grid with Ray Tune trials (2 at a time); a re-run resumes from the ledger."""
+    import ray
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        kwargs = dict(step=1.0, tolerance=0.5, levels=(2,), plot=False, runner="ray", max_concurrent=2)
+        result = run_grid(SMALL, "naswot", CONFIG, tmp_path / "g", **kwargs)
+        rows = (tmp_path / "g" / "trials.jsonl").read_text().splitlines()
+        assert result["best"]["key"] == "compound-a2.000-b1.000-g1.000"
+        again = run_grid(SMALL, "naswot", CONFIG, tmp_path / "g", **kwargs)
+        assert again == result and (tmp_path / "g" / "trials.jsonl").read_text().splitlines() == rows
+    finally:
+        ray.shutdown()

@@ -69,3 +69,8 @@ def test_target_respects_coefficients():
     assert abs(depthy.error) <= 0.01 and abs(widthy.error) <= 0.01
     with pytest.raises(InputError):
         fit_target(B0, 2_000_000_000, (1.8, 1.0, 1.2))
+
+
+def test_above_largest_refused():
+    with pytest.raises(InputError, match="above the largest"):
+        fit_target(B0, 10**18)
