@@ -73,19 +73,26 @@ def level_key(rule: str, level: float) -> str:
 
 
 def grid_candidates(base: Arch, phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE,
-                    levels: Sequence[float] = (2, 4)) -> list[Candidate]:
-    """The base, every compound grid point at φ, and single-dimension members at each MACs level."""
+                    levels: Sequence[float] = (2, 4), match_macs: bool = False) -> list[Candidate]:
+    """The base, every compound grid point at φ, and single-dimension members at each MACs level.
+
+    `match_macs`: instead of the plain compound member at φ (whose MACs vary ±15% between
+    triples through rounding), each triple's member is the target search's member nearest
+    2^φ × base MACs, so the grid compares coefficients at equal cost."""
     if not (isinstance(phi, int | float) and 0 < phi <= 4):
         raise InputError(f"grid phi must be in (0, 4], got {phi!r}")
     for level in levels:
         if not (isinstance(level, int | float) and 1 < level <= 64):
             raise InputError(f"MACs levels must be multiples of the base MACs in (1, 64], got {level!r}")
     candidates = [Candidate("base", "base", base, level=1.0)]
+    base_macs = base.cost().macs
     for c in coefficient_grid(step, tolerance):
-        arch = compound_scale(base, phi, coefficients=c, tolerance=tolerance)
+        if match_macs:
+            arch = fit_target(base, int(round(2.0 ** phi * base_macs)), c, tolerance=tolerance).arch
+        else:
+            arch = compound_scale(base, phi, coefficients=c, tolerance=tolerance)
         arch = arch.with_(name=f"{base.name}-{compound_key(c)}")
         candidates.append(Candidate(compound_key(c), "compound", arch, c))
-    base_macs = base.cost().macs
     for level in levels:
         for rule in RULES:
             arch = single_dimension(base, rule, level * base_macs)
@@ -146,8 +153,9 @@ def _check_config(out: Path, record: dict[str, Any]) -> None:
             old = json.loads(path.read_text())
         except (OSError, ValueError):
             raise InputError(f"{path} is unreadable; use a fresh --out") from None
-        same = ("base", "phi", "evaluator", "config", "scale_proxy_resolution")
-        if old.get("schema") != GRID_CONFIG_SCHEMA or any(old.get(k) != record[k] for k in same):
+        same = ("base", "phi", "evaluator", "config", "scale_proxy_resolution", "match_macs")
+        defaults = {"match_macs": False}  # keys added later: older run folders still resume
+        if old.get("schema") != GRID_CONFIG_SCHEMA or any(old.get(k, defaults.get(k)) != record[k] for k in same):
             raise InputError(f"{out} holds a different run (base, phi, evaluator or config differ); use another --out")
     write_json_atomic(path, record)
 
@@ -155,10 +163,11 @@ def _check_config(out: Path, record: dict[str, Any]) -> None:
 def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None, out_dir: str | os.PathLike, *,
              phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE, levels: Sequence[float] = (2, 4),
              runner: str = "inline", ray_address: str | None = None, max_concurrent: int | None = None,
-             scale_proxy_resolution: bool = True, plot: bool = True, single_dimension: bool = True) -> dict[str, Any]:
+             scale_proxy_resolution: bool = True, plot: bool = True, single_dimension: bool = True,
+             match_macs: bool = False) -> dict[str, Any]:
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
     and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
-    matched-MACs comparison (no levels)."""
+    matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`."""
     from nas.evaluators import get_evaluator
 
     from .grid_report import grid_record, write_reports
@@ -167,13 +176,13 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     levels = tuple(levels) if single_dimension else ()
     config = dict(config or {})
     get_evaluator(evaluator)
-    candidates = grid_candidates(base, phi, step, tolerance, levels)
+    candidates = grid_candidates(base, phi, step, tolerance, levels, match_macs)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} exists and is not a folder")
     record = {"schema": GRID_CONFIG_SCHEMA, "base": base.to_dict(), "phi": phi, "evaluator": evaluator,
               "config": config, "step": step, "tolerance": tolerance, "levels": list(levels), "runner": runner,
-              "scale_proxy_resolution": scale_proxy_resolution}
+              "scale_proxy_resolution": scale_proxy_resolution, "match_macs": match_macs}
     _check_config(out, record)
     options: dict[str, Any] = {"runner": runner}
     if runner == "ray":

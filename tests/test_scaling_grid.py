@@ -67,6 +67,16 @@ def test_grid_candidates_and_proxy_resolution():
         grid_candidates(B0, 1.0, levels=(0.5,))
 
 
+def test_match_macs_puts_every_triple_at_equal_cost():
+    plain = [c for c in grid_candidates(B0, 1.0, 0.1, 0.1, levels=()) if c.rule == "compound"]
+    matched = [c for c in grid_candidates(B0, 1.0, 0.1, 0.1, levels=(), match_macs=True) if c.rule == "compound"]
+    target = 2 * B0.cost().macs
+    spread = [c.arch.cost().macs / target for c in plain]
+    assert max(spread) - min(spread) > 0.2  # rounding alone scatters the φ = 1 members
+    assert all(abs(c.arch.cost().macs / target - 1) <= 0.01 for c in matched)
+    assert [c.key for c in plain] == [c.key for c in matched]
+
+
 def test_run_grid_resumes_after_kill(tmp_path):
     out = tmp_path / "grid"
     # grid: (2, 1, 1) only; one proxy resolution keeps it quick (its scaling is tested above)

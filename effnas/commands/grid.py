@@ -31,6 +31,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     grid.add_argument("--max-concurrent", type=int, help="Ray trials at once")
     grid.add_argument("--fixed-proxy-resolution", action="store_true",
                       help="evaluate every candidate at the config resolution (default: scaled with the candidate)")
+    grid.add_argument("--match-macs", action="store_true",
+                      help="each triple's member nearest 2^phi x base MACs (equal cost), not the plain phi member")
     grid.add_argument("--no-plot", action="store_true", help="skip grid.png")
     grid.add_argument("--out", required=True, metavar="DIR", help="run folder (re-run to resume)")
     grid.add_argument("--json", action="store_true", help="print grid.json")
@@ -93,7 +95,8 @@ def cmd_grid(args: argparse.Namespace) -> int:
     result = run_grid(args.base, args.evaluator, parse_config(args.config), args.out, phi=args.phi, step=args.step,
                       tolerance=args.tolerance, levels=parse_levels(args.levels), runner=args.runner,
                       ray_address=args.ray_address, max_concurrent=args.max_concurrent,
-                      scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot)
+                      scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot,
+                      match_macs=args.match_macs)
     if args.json:
         print_json(result)
         return 0
