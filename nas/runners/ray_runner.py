@@ -54,7 +54,10 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         if address != "auto":
             probe_address(address)
         quiet.pop("include_dashboard")
-        ray.init(address=address, **quiet)
+        try:
+            ray.init(address=address, **quiet)
+        except (ConnectionError, TimeoutError) as error:
+            raise InputError(f"cannot join the Ray cluster at {address}: {error}") from None
     else:
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
     return True
