@@ -132,9 +132,12 @@ def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: 
 
 
 def _signature(arch: Arch) -> str:
-    """The network itself (name left out): equal signatures give equal evaluations."""
+    """The network itself — scaled stages, stem/head widths, resolution, the rest of the record —
+    without name or multipliers (depth 2.0 and 1.99999 can build the same layers)."""
     data = arch.to_dict()
-    data.pop("name")
+    for key in ("name", "width", "depth", "stage_repeats", "stage_filters", "blocks"):
+        data.pop(key, None)
+    data.update(stages=[s.to_string() for s in arch.stages], stem=arch.stem_channels, head=arch.head_channels)
     return json.dumps(data, sort_keys=True)
 
 

@@ -28,7 +28,7 @@ def _row(candidate: Candidate, row: Mapping[str, Any]) -> dict[str, Any]:
             "product": c.product if c else None, "width": arch.width, "depth": arch.depth,
             "resolution": arch.resolution, "layers": arch.num_layers, "proxy_resolution": row.get("proxy_resolution"),
             "macs": int(row["macs"]), "params": int(row["params"]), "metric": float(row["metric"]),
-            "seconds": row.get("seconds"), **candidate.extra}
+            "seconds": row.get("seconds"), "evaluated_as": row.get("evaluated_as", candidate.key), **candidate.extra}
 
 
 def grid_record(base: Arch, phi: float, evaluator: str, config: Mapping[str, Any], candidates: Sequence[Candidate],

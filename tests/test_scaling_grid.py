@@ -102,6 +102,10 @@ def test_run_grid_resumes_after_kill(tmp_path):
     assert chosen["metric"] == max(r["metric"] for r in result["candidates"]
                                    if r["rule"] == "compound" and r["level"] is None)
     assert set(result["matched"]["2"]) == {"depth", "width", "resolution", "compound"}
+    by_key = {r["key"]: r for r in result["candidates"]}
+    # depth-only at 2x MACs is the same network as α=2 at φ=1: evaluated once, shared
+    assert by_key["depth-x2"]["evaluated_as"] == by_key["compound-a2.000-b1.000-g1.000"]["evaluated_as"]
+    assert by_key["depth-x2"]["metric"] == by_key["compound-a2.000-b1.000-g1.000"]["metric"]
     # a third run evaluates nothing at all
     CALLS.clear()
     run_grid(SMALL, "grid-test-naswot", CONFIG, out, **dict(kwargs, plot=False))
