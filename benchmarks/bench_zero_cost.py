@@ -35,6 +35,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/zero_cost_tau.json")
     parser.add_argument("--work", default="results/bench/zero_cost_tau", help="per-arch rows (resumable)")
+    parser.add_argument("--recheck-seed", type=int, default=1,
+                        help="also train every arch with this seed (init, split, subset) to measure the proxy's "
+                             "own seed-to-seed rank agreement (the ceiling for any τ); -1 to skip")
     parser.add_argument("--epochs", type=float, default=PROXY["epochs"])
     parser.add_argument("--subset", type=int, default=PROXY["subset"])
     args = parser.parse_args()
@@ -66,13 +69,31 @@ def main() -> None:
         lock.unlink(missing_ok=True)
         print(f"[{index + 1}/{args.n}] acc {row['accuracy']:.3f} naswot {row['naswot']:.1f} "
               f"synflow {row['synflow']:.1f} ({row['proxy_seconds']:.0f}s)", flush=True)
+    if args.recheck_seed >= 0:
+        recheck = {**proxy_config, "seed": args.recheck_seed}
+        for index, arch in enumerate(archs):
+            row_path = work / f"arch-{index:03d}.seed{args.recheck_seed}.json"
+            lock = row_path.with_suffix(".lock")
+            if row_path.is_file() and json.loads(row_path.read_text())["config"] == recheck:
+                continue
+            try:
+                os.close(os.open(lock, os.O_CREAT | os.O_EXCL))
+            except FileExistsError:
+                continue
+            trained = proxy(arch.with_(name=f"rand-{args.seed}-{index}"), recheck)
+            write_json_atomic(row_path, {"config": recheck, "accuracy": trained["metric"]})
+            lock.unlink(missing_ok=True)
+            print(f"[{index + 1}/{args.n}] seed {args.recheck_seed}: acc {trained['metric']:.3f}", flush=True)
     rows = []
     for index in range(args.n):
         row_path = work / f"arch-{index:03d}.json"
-        if not row_path.is_file():
+        again = work / f"arch-{index:03d}.seed{args.recheck_seed}.json"
+        if not row_path.is_file() or args.recheck_seed >= 0 and not again.is_file():
             print(f"arch {index} not finished yet (another process?); rerun to report")
             return
         rows.append(json.loads(row_path.read_text())["row"])
+        if args.recheck_seed >= 0:
+            rows[-1]["accuracy_seed"] = {str(args.recheck_seed): json.loads(again.read_text())["accuracy"]}
     write_json_atomic(out, {"config": config, "archs": rows})
     report(rows)
 
@@ -89,7 +110,13 @@ def report(rows: list[dict]) -> None:
         tau, p = kendalltau(values, accuracy)
         mean = f"{np.mean([r[seconds] for r in rows]):.2f}" if seconds else "0 (analytic)"
         print(f"| {name} | {tau:+.3f} | {p:.3g} | {mean} |")
-    print(f"| (proxy training) | 1 | — | {np.mean([r['proxy_seconds'] for r in rows]):.1f} |")
+    if "accuracy_seed" in rows[0]:
+        other = next(iter(rows[0]["accuracy_seed"]))
+        tau, p = kendalltau([r["accuracy_seed"][other] for r in rows], accuracy)
+        print(f"| proxy accuracy, seed {other} (noise ceiling) | {tau:+.3f} | {p:.3g} | "
+              f"{np.mean([r['proxy_seconds'] for r in rows]):.1f} |")
+    else:
+        print(f"| (proxy training) | 1 | — | {np.mean([r['proxy_seconds'] for r in rows]):.1f} |")
     cpu = [r["proxy_cpu_seconds"] for r in rows if r.get("proxy_cpu_seconds")]
     if cpu:
         print(f"\nproxy training CPU time per arch: mean {np.mean(cpu):.1f} s, max {max(cpu):.1f} s (1 thread)")
