@@ -95,6 +95,8 @@ def test_sigkilled_driver_resumes_without_loss_or_repeat(tmp_path):
         "evolution",
         "--strategy-opt",
         "population=4",
+        "--strategy-opt",
+        "sample=2",
         "--evaluator",
         "test-cheap",
         "--eval-opt",
