@@ -86,3 +86,24 @@ def test_zero_cost_contract_run(tmp_path, capsys):
     assert len(rows) == 2 and all(r["evaluator"] == "zero-cost" for r in rows)
     assert json.loads((out / "config.json").read_text())["target"] == 400_000_000
     assert (out / "best.json").exists()
+
+
+def test_presets_resolve_and_explicit_flags_override(tmp_path):
+    from PIL import Image
+
+    from nas.search import resolve_config
+
+    for cls in ("cat", "dog"):
+        (tmp_path / "imagenet" / cls).mkdir(parents=True)
+        for i in range(2):
+            Image.new("RGB", (8, 8), (i * 50, 0, 0)).save(tmp_path / "imagenet" / cls / f"{i}.png")
+    paper = resolve_config("b0-paper", data=str(tmp_path / "imagenet"))
+    assert (paper["target"], paper["reward"], paper["alpha"], paper["strategy"], paper["trials"]) == (
+        400_000_000, "soft", -0.07, "ppo", 8000)
+    assert paper["evaluator"] == "proxy" and paper["evaluator_config"]["epochs"] == 5
+    assert paper["evaluator_config"]["resolution"] == 224
+    assert paper["evaluator_config"]["dataset"] == str(tmp_path / "imagenet")
+    local = resolve_config("b0-local", trials=7, strategy="evolution")
+    got = (local["target"], local["reward"], local["trials"], local["strategy"])
+    assert got == (400_000_000, "soft", 7, "evolution")
+    assert local["strategy_options"] == {} and local["evaluator_config"]["dataset"] == "digits"
