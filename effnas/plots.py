@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,10 @@ def _save(fig, path: str | os.PathLike) -> Path:
     plt.close(fig)
     os.replace(tmp, path)
     return path
+
+
+def _wrap(text: str, width: int = 90) -> str:
+    return "\n".join(textwrap.wrap(text, width))
 
 
 def pareto_front(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -64,7 +69,8 @@ def plot_accuracy_vs_macs(trials: Sequence[dict[str, Any]], references: Sequence
     if target:
         ax.axvline(target / 1e6, color="grey", ls="--", lw=1, label=f"target {target / 1e6:.0f}M")
     ax.set_xlabel("MACs (M) of the full-resolution network")
-    ax.set_ylabel(f"accuracy ({proxy})")
+    ax.set_ylabel("proxy accuracy")
+    ax.set_title(_wrap(f"accuracy: {proxy}"), fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
@@ -79,8 +85,8 @@ def plot_grid(rows: Sequence[dict[str, Any]], path: str | os.PathLike, proxy: st
         ax.plot([r["macs"] / 1e6 for r in sel], [r["metric"] for r in sel], marker="o", ls="-" if rule != "compound"
                 else "", color=f"C{i}", label=rule)
     ax.set_xlabel("MACs (M)")
-    ax.set_ylabel(f"accuracy ({proxy})")
-    ax.set_title("step 1: scaling rules at matched MACs")
+    ax.set_ylabel("proxy accuracy")
+    ax.set_title(_wrap(f"step 1: scaling rules at matched MACs; accuracy: {proxy}"), fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return _save(fig, path)
