@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Any
 
@@ -135,11 +136,16 @@ def reference_row(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from nas.search import run_search
+    from nas.runners.ray_runner import probe_address
+    from nas.search import check_out_dir, run_search
 
     if args.top < 1:
         raise InputError(f"--top must be >= 1, got {args.top}")
     config = build_config(args)
+    check_out_dir(config, args.out, args.resume)  # refuse a foreign --out before printing anything
+    address = args.ray_address or os.environ.get("RAY_ADDRESS")
+    if config["runner"] == "ray" and address and address not in ("auto", "local"):
+        probe_address(address)
     if not args.quiet:
         print(f"effnas search: {config['strategy']} x {config['evaluator']} on {config['runner']}, "
               f"T = {format_size(config['target']) if config['objective'] == 'macs' else str(config['target']) + ' ms'}"

@@ -59,6 +59,9 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         except (ConnectionError, TimeoutError) as error:
             raise InputError(f"cannot join the Ray cluster at {address}: {error}") from None
     else:
+        # the embedded cluster keeps Ray's default token auth; only its once-per-start notice is dropped
+        logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(
+            lambda record: "Token authentication is enabled" not in record.getMessage())
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
     return True
 
