@@ -123,8 +123,12 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
         write_json_atomic(ctx.folder / "coefficients.json", {**coefficients.as_dict(), "source": "job"})
         return {"coefficients": coefficients.as_dict(), "evaluated": 0}
     base = _searched_or(ctx.folder, section["base"], "[grid]")
+    config = section["evaluator_config"]
+    searched = read_json(ctx.folder / "search" / "config.json")
+    if config is None and searched and searched.get("evaluator") == section["evaluator"]:
+        config = searched["evaluator_config"]  # the same proxy task as the search
     result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
-                      config=section["evaluator_config"] or {}, step=float(section["step"]),
+                      config=config or {}, step=float(section["step"]),
                       out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
                       **_runner_options(ctx.job))
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
