@@ -28,7 +28,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
                "evaluator_config": ((dict,), None)},
     "grid": {"base": ((str,), None), "evaluator": ((str,), "proxy"), "phi": ((int, float), 1.0),
              "step": ((int, float), 0.05), "coefficients": ((list,), None), "evaluator_config": ((dict,), None),
-             "single_dimension": ((bool,), True)},
+             "single_dimension": ((bool,), True), "levels": ((list,), None), "match_macs": ((bool,), False)},
     "family": {"base": ((str,), None), "phis": ((list,), None), "targets": ((list,), None),
                "coefficients": ((list,), None)},
     "detectors": {"members": ((str, list), "all"), "num_classes": ((int,), 90), "fpn": ((str,), "bifpn")},
@@ -107,6 +107,9 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
             _coefficients(grid["coefficients"], "[grid] coefficients")
         if grid["step"] <= 0 or grid["phi"] <= 0:
             raise InputError("job: [grid] step and phi must be positive")
+        if grid["levels"] is not None and not all(isinstance(v, int | float) and not isinstance(v, bool) and v > 1
+                                                  for v in grid["levels"]):
+            raise InputError(f"job: [grid] levels must be MACs multiples > 1, got {grid['levels']!r}")
     if family is not None:
         if (family["phis"] is None) == (family["targets"] is None):
             raise InputError("job: [family] needs exactly one of phis = [...] or targets = [...]")

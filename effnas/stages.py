@@ -127,10 +127,11 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
     searched = read_json(ctx.folder / "search" / "config.json")
     if config is None and searched and searched.get("evaluator") == section["evaluator"]:
         config = searched["evaluator_config"]  # the same proxy task as the search
+    levels = {"levels": tuple(section["levels"])} if section["levels"] else {}
     result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
                       config=config or {}, step=float(section["step"]),
                       out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
-                      **_runner_options(ctx.job))
+                      match_macs=section["match_macs"], **levels, **_runner_options(ctx.job))
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
     write_json_atomic(ctx.folder / "coefficients.json", chosen)
     return {"coefficients": {k: chosen[k] for k in ("alpha", "beta", "gamma")},
