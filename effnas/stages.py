@@ -3,6 +3,7 @@ explicit input), writes its own, and returns a small summary for state.json."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,10 +129,12 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
     if config is None and searched and searched.get("evaluator") == section["evaluator"]:
         config = searched["evaluator_config"]  # the same proxy task as the search
     levels = {"levels": tuple(section["levels"])} if section["levels"] else {}
+    finished = itertools.count(1)
     result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
                       config=config or {}, step=float(section["step"]),
                       out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
-                      match_macs=section["match_macs"], **levels, **_runner_options(ctx.job))
+                      match_macs=section["match_macs"], **levels, **_runner_options(ctx.job),
+                      progress=lambda row: ctx.report("grid", {"done": next(finished), "total": None}))
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
     write_json_atomic(ctx.folder / "coefficients.json", chosen)
     return {"coefficients": {k: chosen[k] for k in ("alpha", "beta", "gamma")},

@@ -9,7 +9,7 @@ evaluator, details.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from search_spaces import Arch, InputError
@@ -21,8 +21,10 @@ from .runners import RUNNERS, run
 
 def evaluate_batch(candidates: Sequence[tuple[str, Arch]], evaluator: str, config: Mapping[str, Any],
                    out_dir: str | os.PathLike, runner: str = "inline", ray_address: str | None = None,
-                   max_concurrent: int | None = None, **runner_options: Any) -> list[dict[str, Any]]:
-    """Rows for every candidate, in the order given (evaluating only those not yet in the ledger)."""
+                   max_concurrent: int | None = None, progress: Callable[[dict[str, Any]], None] | None = None,
+                   **runner_options: Any) -> list[dict[str, Any]]:
+    """Rows for every candidate, in the order given (evaluating only those not yet in the ledger);
+    `progress(row)` is called as each one finishes."""
     keys = [str(key) for key, _ in candidates]
     if len(set(keys)) != len(keys):
         raise InputError("candidate keys must be unique")
@@ -44,6 +46,8 @@ def evaluate_batch(candidates: Sequence[tuple[str, Arch]], evaluator: str, confi
     def on_result(row: dict[str, Any]) -> None:
         ledger.append(row)
         done[str(row["trial"])] = row
+        if progress is not None:
+            progress(row)
 
     options: dict[str, Any] = dict(runner_options)
     if runner == "ray":

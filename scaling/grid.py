@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,7 +167,7 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
              phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE, levels: Sequence[float] = (2, 4),
              runner: str = "inline", ray_address: str | None = None, max_concurrent: int | None = None,
              scale_proxy_resolution: bool = True, plot: bool = True, single_dimension: bool = True,
-             match_macs: bool = False) -> dict[str, Any]:
+             match_macs: bool = False, progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
     and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
     matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`."""
@@ -187,7 +187,7 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
               "config": config, "step": step, "tolerance": tolerance, "levels": list(levels), "runner": runner,
               "scale_proxy_resolution": scale_proxy_resolution, "match_macs": match_macs}
     _check_config(out, record)
-    options: dict[str, Any] = {"runner": runner}
+    options: dict[str, Any] = {"runner": runner, "progress": progress}
     if runner == "ray":
         options.update(ray_address=ray_address, max_concurrent=max_concurrent)
     rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, **options)

@@ -57,7 +57,7 @@ class ProgressPrinter:
                 self.tasks[stage] = self.bars.add_task(stage, total=total, best="")
             self.bars.update(self.tasks[stage], completed=done, total=total, best=best)
             return
-        parts = [f"[{stage}] {done}/{total}"] + ([best] if best else [])
+        parts = [f"[{stage}] {done}/{total}" if total else f"[{stage}] {done} evaluated"] + ([best] if best else [])
         if event.get("eta_s") is not None:
             parts.append(f"ETA {event['eta_s'] / 60:.1f} min")
         print("effnas: " + ", ".join(parts), file=sys.stderr, flush=True)
