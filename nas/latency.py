@@ -6,6 +6,10 @@ latency is predicted as the sum of its layers' latencies, each looked up by its 
 (op, c_in, c_out, kernel, stride, expansion, SE ratio, skip, activation, input size): the
 distinct configurations are few (a layer repeated inside a stage is one entry), so each is timed
 once — batch 1, eval mode, inference mode, float32, channels-last — and cached in a JSON file.
+A layer timed alone runs with warm caches, so the plain sum underestimates a whole network by a
+roughly constant factor; :meth:`LatencyTable.fit_scale` measures a few reference networks end to
+end (5 seeded random members of the space, by default disjoint from anything evaluated) and keeps
+s = median(measured / Σ table) per resolution: prediction = s · Σ_layers LUT[layer].
 :func:`measure` times the whole built model the same way, to check the table's error.
 Units: milliseconds per image (batch 1).
 """
@@ -21,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -143,6 +148,7 @@ class LatencyTable:
             raise InputError("latency table needs threads >= 1 and repeats >= 1")
         self.path = Path(path) if path is not None else default_path(self.threads, clock)
         self.entries: dict[str, float] = {}
+        self.scales: dict[str, float] = {}  # resolution -> end-to-end correction factor
         if self.path.is_file():
             try:
                 data = json.loads(self.path.read_text())
@@ -153,6 +159,7 @@ class LatencyTable:
                 raise InputError(f"{self.path} is not a {SCHEMA} table for {self.threads} thread(s), "
                                  f"{self.clock} clock")
             self.entries = {str(k): float(v) for k, v in data["entries"].items()}
+            self.scales = {str(k): float(v) for k, v in data.get("scales", {}).items()}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -175,16 +182,40 @@ class LatencyTable:
         counts = Counter(layer_keys(arch, resolution))
         return {key: (count, self.entries[key]) for key, count in counts.items()}
 
-    def predict(self, arch: Arch, resolution: int | None = None) -> float:
-        """Predicted latency in ms: Σ over layers of the table entry (missing entries are timed now)."""
+    def raw_sum(self, arch: Arch, resolution: int | None = None) -> float:
+        """Σ over layers of the table entries, ms (missing entries are timed now)."""
         return sum(count * ms for count, ms in self.breakdown(arch, resolution).values())
+
+    def fit_scale(self, resolution: int, archs: Iterable[Arch] | None = None, save: bool = True) -> float:
+        """Fit s = median(end-to-end ms / Σ table ms) over reference `archs` (default: 5 seeded random
+        members of the MnasNet space) at `resolution`; stored in the table and returned."""
+        if archs is None:
+            from search_spaces import MnasNetSpace
+
+            space, rng = MnasNetSpace(), np.random.default_rng(20240607)
+            archs = [space.sample(rng) for _ in range(5)]
+        ratios = [measure(arch, resolution, self.repeats, self.warmup, self.threads, clock=self.clock)
+                  / self.raw_sum(arch, resolution) for arch in archs]
+        self.scales[str(int(resolution))] = float(statistics.median(ratios))
+        if save:
+            self.save()
+        return self.scales[str(int(resolution))]
+
+    def predict(self, arch: Arch, resolution: int | None = None, fit: bool = True) -> float:
+        """Predicted latency in ms: s · Σ over layers of the table entry. Missing entries are timed
+        now; a missing scale s for this resolution is fitted now (fit=True) or taken as 1."""
+        size = int(resolution or arch.resolution)
+        if str(size) not in self.scales and fit:
+            self.fit_scale(size)
+        return self.scales.get(str(size), 1.0) * self.raw_sum(arch, size)
 
     def save(self) -> Path:
         return write_json_atomic(self.path, {
             "schema": SCHEMA, "threads": self.threads, "clock": self.clock, "batch": 1, "unit": "ms",
             "repeats": self.repeats,
             "torch": torch.__version__, "machine": platform.machine(), "processor": platform.processor(),
-            "host": platform.node(), "entries": dict(sorted(self.entries.items()))})
+            "host": platform.node(), "scales": dict(sorted(self.scales.items())),
+            "entries": dict(sorted(self.entries.items()))})
 
 
 _TABLES: dict[tuple[str, int], LatencyTable] = {}

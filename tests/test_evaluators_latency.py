@@ -32,11 +32,14 @@ def test_calibrate_cache_and_predict(tmp_path, monkeypatch) -> None:
     path = tmp_path / "lut.json"
     table = LatencyTable(path, repeats=2, warmup=1)
     assert table.calibrate([arch], 32) == len(set(layer_keys(arch, 32)))
+    assert table.raw_sum(arch, 32) > 0
+    assert table.predict(arch, 32, fit=False) == pytest.approx(table.raw_sum(arch, 32))
+    scale = table.fit_scale(32, [arch])
     predicted = table.predict(arch, 32)
-    assert predicted > 0
+    assert 0.2 < scale < 5 and predicted == pytest.approx(scale * table.raw_sum(arch, 32))
     saved = json.loads(path.read_text())
     assert saved["schema"] == "effnas.latency-lut/1" and saved["clock"] == "cpu"
-    assert len(saved["entries"]) == len(table)
+    assert len(saved["entries"]) == len(table) and saved["scales"] == {"32": scale}
 
     def no_timing(*args, **kwargs):
         raise AssertionError("cached entries must not be re-timed")
