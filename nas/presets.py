@@ -19,7 +19,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "b0-paper": {
         "target": 400_000_000, "objective": "macs", "reward": "soft", "strategy": "ppo", "trials": 8000,
         "evaluator": "proxy", "requires_data": True,
-        "evaluator_configs": {"proxy": {"resolution": 224, "epochs": 5, "subset": None, "batch": 96,
+        "evaluator_configs": {"proxy": {"resolution": 224, "epochs": 5, "subset": None, "batch": 96, "device": "auto",
                                         "optimizer": "rmsprop", "lr": 0.016, "val_size": 50000, "threads": 1}},
         "strategy_options_by_name": {"ppo": {"batch": 10}},
     },
