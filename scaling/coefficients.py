@@ -10,13 +10,13 @@ tolerance of 0.1 (the band [1.9, 2.1], ±5%). The paper's own α = 1.2, β = 1.1
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from search_spaces import InputError
+from search_spaces.atomic import read_json_file
 
 TARGET_PRODUCT = 2.0
 TOLERANCE = 0.1
@@ -106,13 +106,7 @@ def coefficients_record(coefficients: Coefficients, **extra: Any) -> dict[str, A
 
 def load_coefficients(path: str | os.PathLike) -> Coefficients:
     """Read α, β, γ from a grid search's coefficients.json (or any JSON with those keys)."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as error:
-        raise InputError(f"cannot read coefficients file {str(path)!r}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"coefficients file {str(path)!r} is not valid JSON: {error.msg}") from None
+    data = read_json_file(path, "coefficients")
     if not isinstance(data, dict):
         raise InputError(f"coefficients file {str(path)!r} must hold a JSON object")
     schema = data.get("schema", COEFFICIENTS_SCHEMA)

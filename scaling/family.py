@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from search_spaces import Arch, InputError, load_arch
+from search_spaces.atomic import read_json_file
 from search_spaces.presets import PRESETS, preset
 from search_spaces.units import parse_size
 
@@ -180,11 +181,4 @@ def family_from_dict(data: Any, source: str = "family") -> Family:
 
 def load_family(path: str | os.PathLike) -> Family:
     """Read and validate a family.json (see module docstring); problems raise InputError."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as error:
-        raise InputError(f"cannot read family file {str(path)!r}: {error.strerror}") from None
-    except json.JSONDecodeError as error:
-        raise InputError(f"family file {str(path)!r} is not valid JSON: {error.msg} at line {error.lineno}") from None
-    return family_from_dict(data, source=str(path))
+    return family_from_dict(read_json_file(path, "family"), source=str(path))
