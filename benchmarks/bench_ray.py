@@ -26,7 +26,7 @@ import torch
 from nas.runners import run
 from search_spaces import MnasNetSpace
 
-PROXY = {"dataset": "digits", "subset": 256, "epochs": 1, "resolution": 16, "batch": 32, "val_size": 64, "threads": 1}
+PROXY = {"dataset": "digits", "subset": 600, "epochs": 2, "resolution": 24, "batch": 32, "val_size": 64, "threads": 1}
 
 
 def timed_run(runner: str, candidates: list, **options) -> tuple[list[dict], list[float], float]:
@@ -43,7 +43,7 @@ def timed_run(runner: str, candidates: list, **options) -> tuple[list[dict], lis
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -67,7 +67,7 @@ def main() -> None:
     steady = ray_rows[w:]
     ray_trial = statistics.mean(r["seconds"] for r in steady)
     overhead = w / ray_rate - ray_trial
-    print(f"{args.trials} proxy trials (digits, {PROXY['subset']} imgs, {PROXY['epochs']} epoch, "
+    print(f"{args.trials} proxy trials (digits, {PROXY['subset']} imgs, {PROXY['epochs']} epochs, "
           f"{PROXY['resolution']} px), {w} Ray workers ({len({r['worker'] for r in ray_rows})} processes used)\n")
     print("| runner | wall s | speed-up (wall) | steady trials/min | speed-up (steady) | mean trial s | "
           "per-trial overhead s |")
