@@ -151,7 +151,10 @@ def parse_block(text: str, in_filters: int | None = None) -> BlockArgs:
             raise InputError(f"block {text!r}: missing {name}")
     if op == "conv" and values["expand_ratio"] != 1:
         raise InputError(f"block {text!r}: a regular conv (cn) has no expansion")
-    return BlockArgs(**values)  # type: ignore[arg-type]
+    try:
+        return BlockArgs(**values)  # type: ignore[arg-type]
+    except InputError as error:
+        raise InputError(f"block {text!r}: {error}") from None
 
 
 def parse_blocks(texts: list[str] | tuple[str, ...], stem_filters: int = 32) -> tuple[BlockArgs, ...]:
