@@ -1,5 +1,8 @@
 """Analytic cost model against the official counts, the built module and an independent counter."""
 
+import json
+from pathlib import Path
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -8,14 +11,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from search_spaces import MnasNetSpace, load_arch
 
-OFFICIAL_PARAMS = {  # REFERENCE.md, official implementation
-    "efficientnet-b0": 5_288_548, "efficientnet-b1": 7_794_184, "efficientnet-b2": 9_109_994,
-    "efficientnet-b3": 12_233_232, "efficientnet-b4": 19_341_616, "efficientnet-b5": 30_389_784,
-    "efficientnet-b6": 43_040_704, "efficientnet-b7": 66_347_960,
-}
-PAPER_MACS = {"efficientnet-b0": 0.39e9, "efficientnet-b1": 0.70e9, "efficientnet-b2": 1.0e9,
-              "efficientnet-b3": 1.8e9, "efficientnet-b4": 4.2e9, "efficientnet-b5": 9.9e9,
-              "efficientnet-b6": 19e9, "efficientnet-b7": 37e9}
+REFERENCE = json.loads((Path(__file__).resolve().parents[1] / "results/reference/efficientnet.json").read_text())
+OFFICIAL_PARAMS = {name: row["params"] for name, row in REFERENCE["models"].items()}  # official implementation
+PAPER_MACS = {name: row["paper_macs"] for name, row in REFERENCE["models"].items()}
 
 
 @pytest.mark.parametrize("name", OFFICIAL_PARAMS)
