@@ -76,22 +76,6 @@ def plot_accuracy_vs_macs(trials: Sequence[dict[str, Any]], references: Sequence
     return _save(fig, path)
 
 
-def plot_grid(rows: Sequence[dict[str, Any]], path: str | os.PathLike, proxy: str) -> Path:
-    """Grid-search candidates: accuracy against MACs, one colour per scaling rule (paper Fig. 3/8)."""
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    rules = sorted({r.get("rule", "compound") for r in rows})
-    for i, rule in enumerate(rules):
-        sel = sorted((r for r in rows if r.get("rule", "compound") == rule), key=lambda r: r["macs"])
-        ax.plot([r["macs"] / 1e6 for r in sel], [r["metric"] for r in sel], marker="o", ls="-" if rule != "compound"
-                else "", color=f"C{i}", label=rule)
-    ax.set_xlabel("MACs (M)")
-    ax.set_ylabel("proxy accuracy")
-    ax.set_title(_wrap(f"step 1: scaling rules at matched MACs; accuracy: {proxy}"), fontsize=8)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    return _save(fig, path)
-
-
 def plot_family(members: Sequence[dict[str, Any]], official: Sequence[dict[str, Any]],
                 path: str | os.PathLike) -> Path:
     """Family MACs against φ, beside the official B0–B7 and the ideal 2^φ growth (log scale)."""

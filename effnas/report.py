@@ -82,7 +82,6 @@ def grid_section(folder: Path) -> list[str]:
     summary = read_json(folder / "grid" / "grid.json") or {}
     candidates = summary.get("candidates") or rows
     proxy = proxy_label(rows[0])
-    plots.plot_grid(candidates, folder / "grid.png", proxy)
     table = [[c.get("trial", c.get("key", "")), c.get("rule", "compound"), format_size(c["macs"]),
               f"{c['metric']:.3f}"] for c in sorted(candidates, key=lambda c: -c["metric"])]
     alpha, beta, gamma = (coefficients.get(k) for k in ("alpha", "beta", "gamma"))
@@ -90,7 +89,7 @@ def grid_section(folder: Path) -> list[str]:
         "## 2. Grid search (step 1, φ = 1)", "",
         f"Chosen α = {alpha}, β = {beta}, γ = {gamma} (α·β²·γ² = {alpha * beta**2 * gamma**2:.3f}); "
         f"accuracies: **{proxy}**.", "", _md_table(["candidate", "rule", "MACs", "accuracy"], table), "",
-        "![grid candidates](grid.png)", "",
+        "![scaling rules on the proxy (written by the grid stage)](grid/grid.png)", "",
     ]
 
 
