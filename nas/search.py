@@ -32,7 +32,7 @@ from .strategies import check_strategy, make_strategy
 
 SCHEMA = "effnas.search/1"
 # Options that may differ between a run and its resumption (how it runs, not what it searches).
-RUN_OPTIONS = ("trials", "runner", "max_concurrent", "cpus_per_trial")
+RUN_OPTIONS = ("trials", "runner", "max_concurrent", "cpus_per_trial", "gpus_per_trial")
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -41,7 +41,8 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     base: dict[str, Any] = {"target": None, "objective": "macs", "reward": "soft", "alpha": None, "beta": None,
                             "strategy": "ppo", "strategy_options": {}, "evaluator": "zero-cost",
                             "evaluator_config": {}, "trials": 100, "seed": 0, "data": None, "runner": "inline",
-                            "max_concurrent": None, "cpus_per_trial": 1.0, "space": "wide"}
+                            "max_concurrent": None, "cpus_per_trial": 1.0, "gpus_per_trial": 0.0,
+                            "space": "wide"}
     chosen = get_preset(preset)
     requires_data = chosen.pop("requires_data", False)
     by_evaluator = chosen.pop("evaluator_configs", {})
@@ -81,6 +82,8 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
         raise InputError(f"max concurrent trials must be >= 1, got {base['max_concurrent']}")
     if not base["cpus_per_trial"] > 0:
         raise InputError(f"cpus per trial must be positive, got {base['cpus_per_trial']}")
+    if not base["gpus_per_trial"] >= 0:
+        raise InputError(f"gpus per trial must be >= 0, got {base['gpus_per_trial']}")
     if base["data"] is not None:
         base["data"] = os.path.abspath(os.path.expanduser(str(base["data"])))
         check_data(base["data"])
@@ -213,7 +216,8 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
         options: dict[str, Any] = {"on_failure": on_failure}
         if config["runner"] == "ray":
             options.update(ray_address=ray_address, max_concurrent=config["max_concurrent"],
-                           cpus_per_trial=float(config["cpus_per_trial"]))
+                           cpus_per_trial=float(config["cpus_per_trial"]),
+                           gpus_per_trial=float(config.get("gpus_per_trial", 0.0)))
         run(config["runner"], source, on_result, config["evaluator"], config["evaluator_config"], **options)
     if best is not None:
         ledger.write_json(BEST, best_record(best, space))

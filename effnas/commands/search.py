@@ -18,7 +18,8 @@ from search_spaces.units import format_size, parse_size
 from ..output import format_table, print_json
 
 SEARCH_KEYS = ("target", "objective", "reward", "alpha", "beta", "strategy", "strategy_options", "evaluator",
-               "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial", "space")
+               "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial",
+               "gpus_per_trial", "space")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -36,6 +37,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--ray-address", help="join this Ray cluster (host:port; default RAY_ADDRESS or local Ray)")
     p.add_argument("--max-concurrent", type=int, help="concurrent trials (ray; default: CPUs / cpus per trial)")
     p.add_argument("--cpus-per-trial", type=float, help="CPUs reserved per Ray trial (default 1)")
+    p.add_argument("--gpus-per-trial", type=float, help="GPUs reserved per Ray trial (default 0; b0-paper on a "
+                   "GPU cluster: 1, with --eval-opt device=auto)")
     p.add_argument("--seed", type=int, help="strategy seed (default 0)")
     p.add_argument("--eval-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="evaluator option, e.g. epochs=2 (repeatable; JSON values)")
@@ -82,6 +85,7 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
                 "alpha": args.alpha, "beta": args.beta, "strategy": args.strategy, "evaluator": args.evaluator,
                 "data": args.data, "trials": args.trials, "runner": args.runner, "seed": args.seed,
                 "max_concurrent": args.max_concurrent, "cpus_per_trial": args.cpus_per_trial,
+                "gpus_per_trial": args.gpus_per_trial,
                 "evaluator_config": _pairs(args.eval_opt, "--eval-opt"),
                 "strategy_options": _pairs(args.strategy_opt, "--strategy-opt")}
     stored = Ledger(args.out).read_json(CONFIG) if args.resume else None

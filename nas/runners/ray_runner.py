@@ -73,7 +73,7 @@ def _trial_name(trial: Any) -> str:
 def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None], evaluator: str,
             config: Mapping[str, Any], on_failure: Callable[[str], None] | None = None, ray_address: str | None = None,
             max_concurrent: int | None = None, cpus_per_trial: float = 1.0, max_failures: int = 3,
-            num_cpus: int | None = None) -> list[str]:
+            num_cpus: int | None = None, gpus_per_trial: float = 0.0) -> list[str]:
     """Run `source()`'s candidates as Ray Tune trials until it returns None with nothing in flight.
 
     `on_result(row)` is called in this (driver) process as each trial finishes; `on_failure(key)`
@@ -131,7 +131,8 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
         searcher = ConcurrencyLimiter(StrategySearcher(), max_concurrent=max_concurrent)
         from .trial import tune_trainable
 
-        trainable = tune.with_resources(tune_trainable, {"cpu": cpus_per_trial})
+        resources = {"cpu": cpus_per_trial, **({"gpu": gpus_per_trial} if gpus_per_trial else {})}
+        trainable = tune.with_resources(tune_trainable, resources)
         tuner = tune.Tuner(
             trainable,
             tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True,
