@@ -82,6 +82,12 @@ def _stage(op: str, cin: int, cout: int, k: int, s: int, expand: int, se_ratio: 
     return params, macs, out
 
 
+def stage_cost(stage: BlockArgs, size: int) -> tuple[int, int, int]:
+    """(params, MACs, output size) of a scaled stage, all its repeats, on a size×size input."""
+    return _stage(stage.op, stage.in_filters, stage.out_filters, stage.kernel, stage.stride, stage.expand_ratio,
+                  stage.se_ratio, stage.skip, stage.repeats, size)
+
+
 def arch_cost(arch: Arch, resolution: int | None = None) -> Cost:
     """Params and MACs of `arch` at `resolution` (default: the arch's own)."""
     size = _ceil_div(resolution or arch.resolution, 2)

@@ -7,6 +7,7 @@ import os
 
 from search_spaces import InputError, load_arch
 from search_spaces.atomic import write_text_atomic
+from search_spaces.cost import stage_cost
 from search_spaces.units import format_size
 
 from ..output import format_table, print_json
@@ -76,13 +77,9 @@ def cmd_show(args: argparse.Namespace) -> int:
           f"MACs {info['macs']:,} ({format_size(info['macs'])})\n")
     rows = []
     size = -(-arch.resolution // 2)
-    from search_spaces.cost import layer_cost
     for index, stage in enumerate(arch.stages):
-        p, m, out = layer_cost(stage, size)
-        rest = stage.with_(in_filters=stage.out_filters, stride=1)
-        p2, m2, _ = layer_cost(rest, out)
-        rows.append([index + 1, stage.to_string(), f"{out}x{out}", p + p2 * (stage.repeats - 1),
-                     format_size(m + m2 * (stage.repeats - 1))])
+        params, macs, out = stage_cost(stage, size)
+        rows.append([index + 1, stage.to_string(), f"{out}x{out}", params, format_size(macs)])
         size = out
     print(format_table(["stage", "block (scaled)", "output", "params", "MACs"], rows, align="rlrrr"))
     return 0
