@@ -14,7 +14,7 @@ import sys
 
 from search_spaces.errors import InputError
 
-COMMANDS = ("arch", "space", "family", "grid", "search", "detector", "run")
+COMMANDS = ("arch", "space", "family", "grid", "search", "detector", "run", "evaluate")
 
 
 class UsageError(Exception):

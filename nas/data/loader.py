@@ -23,7 +23,8 @@ from search_spaces import InputError
 from . import bundled
 from .sources import ArraySource, FileSource, cifar_source, image_folder
 
-BUNDLED = {"digits": bundled.digits, "mnist": bundled.mnist}
+BUNDLED = {"digits": bundled.digits, "mnist": bundled.mnist, "mnist-full": bundled.mnist_full,
+           "mnist-cluttered": bundled.mnist_cluttered}
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -25,6 +26,35 @@ def option(config: Mapping[str, Any], key: str, default: Any, kind: type, low: f
     if low is not None and value < low or high is not None and value > high:
         raise InputError(f"evaluator option {key!r} must be in [{low}, {high}], got {value!r}")
     return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One evaluator option: its default, type, range and choices (declared once, in a table)."""
+
+    default: Any
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    choices: tuple | None = None
+
+
+def read_options(config: Mapping[str, Any], table: Mapping[str, Option]) -> dict[str, Any]:
+    """Every option of `table` read from `config` (missing -> default), checked; InputError on bad
+    values or on unknown keys."""
+    unknown = sorted(set(config) - set(table))
+    if unknown:
+        raise InputError(f"unknown evaluator option(s) {', '.join(map(repr, unknown))}; known: {', '.join(table)}")
+    values = {}
+    for key, spec in table.items():
+        if spec.kind is bool:
+            value = config.get(key, spec.default)
+            if value is not None and not isinstance(value, bool):
+                raise InputError(f"evaluator option {key!r} must be true or false, got {value!r}")
+            values[key] = value
+        else:
+            values[key] = option(config, key, spec.default, spec.kind, spec.low, spec.high, spec.choices)
+    return values
 
 
 def set_threads(config: Mapping[str, Any]) -> int:

@@ -6,11 +6,21 @@ user data set (see :mod:`nas.data`), a low resolution, a training subset and a f
 network is built with ``num_classes`` set to the data set's; the objective's MACs term is not
 computed here (it always uses the full-resolution target network).
 
-Recipe: cross-entropy, SGD+Nesterov / RMSProp / Adam, cosine or constant learning rate with a
-linear warm-up over the first epoch's steps, weight decay on conv/linear weights only. Before
-evaluation the BatchNorm running statistics are recomputed on training batches (cumulative
-average; the TF-style momentum 0.01 would leave them near their initial values after so few
-steps). Deterministic for a fixed seed and thread count.
+Recipe: cross-entropy (optional label smoothing), SGD+Nesterov / RMSProp / Adam, cosine or
+constant learning rate after a linear warm-up, optional gradient-norm clipping, weight decay on
+conv/linear weights only. Before evaluation the BatchNorm running statistics are recomputed on
+training batches (cumulative average; the TF-style momentum 0.01 would leave them near their
+initial values after so few steps). Deterministic for a fixed seed and thread count.
+
+Proxy-only model options (the production builder stays TF-compatible; see docs/PROXY.md for the
+measurements behind the defaults):
+
+- ``classifier_init``: ``official`` (U(±1/√classes)) or ``zero`` (logits start at 0, loss ln C).
+- ``zero_init_residual``: BN γ = 0 on the last BN of every residual branch, so each residual
+  layer starts as its shortcut (Goyal et al. 2017).
+- ``drop_strides``: remove the first N stride-2 steps (the stem's first), so that at proxy
+  resolution the stage maps keep the proportions of the full-resolution network instead of
+  reaching 1×1 by stage 6 (a 224-px network at 32 px).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -27,15 +38,39 @@ from torch import nn
 from search_spaces import Arch, InputError
 
 from ..data import load_dataset
-from .common import build_seeded, option, set_threads
+from .common import Option, build_seeded, read_options, set_threads
 
-DEFAULTS: dict[str, Any] = {
-    "dataset": "digits", "resolution": 32, "subset": 600, "epochs": 3, "batch": 32,
-    "optimizer": "adam", "lr": 0.003, "momentum": 0.9, "weight_decay": 1e-5, "schedule": "cosine",
-    "drop_connect": 0.0, "threads": 1, "seed": 0, "val_size": 500, "bn_batches": 4, "device": "cpu",
-}
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("cosine", "constant")
+CLASSIFIER_INITS = ("official", "zero")
+
+# The one table of proxy options: name -> Option(default, kind, low, high, choices).
+OPTIONS: dict[str, Option] = {
+    "dataset": Option("digits", str),
+    "resolution": Option(32, int, 8, 1024),
+    "subset": Option(600, int, 1),
+    "epochs": Option(3.0, float, 0.01, 1000),
+    "batch": Option(32, int, 1, 65536),
+    "optimizer": Option("adam", str, choices=OPTIMIZERS),
+    "lr": Option(0.003, float, 0.0, 100.0),
+    "momentum": Option(0.9, float, 0.0, 1.0),
+    "weight_decay": Option(1e-5, float, 0.0, 1.0),
+    "schedule": Option("cosine", str, choices=SCHEDULES),
+    "warmup": Option(1.0, float, 0.0, 1000),  # epochs of linear warm-up (capped at a quarter of training)
+    "label_smoothing": Option(0.0, float, 0.0, 0.99),
+    "clip_grad": Option(0.0, float, 0.0, 1e6),  # max gradient L2 norm; 0 = no clipping
+    "classifier_init": Option("official", str, choices=CLASSIFIER_INITS),
+    "zero_init_residual": Option(False, bool),
+    "drop_strides": Option(0, int, 0, 6),
+    "drop_connect": Option(0.0, float, 0.0, 0.99),
+    "threads": Option(1, int, 1, 1024),
+    "seed": Option(0, int, 0, 2**63 - 1),
+    "val_size": Option(500, int, 1),
+    "bn_batches": Option(4, int, 0, 100000),
+    "device": Option("cpu", str),
+    "lazy": Option(None, bool),
+}
+DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in OPTIONS.items()}
 
 
 def _device(name: str) -> torch.device:
@@ -72,6 +107,35 @@ def _lr_at(step: int, total: int, warmup: int, base: float, schedule: str) -> fl
     return 0.5 * base * (1.0 + math.cos(math.pi * progress))
 
 
+def proxy_geometry(arch: Arch, drop_strides: int) -> tuple[Arch, int]:
+    """(arch with its first stride-2 stages set to stride 1, stem stride): the first `drop_strides`
+    stride-2 steps of the network, counting the stem's first, become stride 1."""
+    stem_stride = 2
+    if drop_strides <= 0:
+        return arch, stem_stride
+    stem_stride, left = 1, drop_strides - 1
+    blocks = list(arch.blocks)
+    for index, block in enumerate(blocks):
+        if left and block.stride == 2:
+            blocks[index] = replace(block, stride=1)
+            left -= 1
+    return arch.with_(blocks=tuple(blocks)), stem_stride
+
+
+def prepare_for_proxy(model: nn.Module, classifier_init: str, zero_init_residual: bool, stem_stride: int) -> None:
+    """Apply the proxy-only model options to a model built by the production builder."""
+    if stem_stride != 2:
+        model.stem.conv.stride = (stem_stride, stem_stride)
+    if classifier_init == "zero":
+        nn.init.zeros_(model.classifier.weight)
+        nn.init.zeros_(model.classifier.bias)
+    if zero_init_residual:
+        for layer in model.blocks:
+            if layer.residual:
+                last = layer.project if layer.project is not None else layer.dw
+                nn.init.zeros_(last.bn.weight)
+
+
 @torch.no_grad()
 def recalibrate_batchnorm(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], count: int, batch: int,
                           batches: int) -> None:
@@ -102,40 +166,49 @@ def accuracy(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], la
     return correct / len(labels), loss / len(labels)
 
 
+def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> str:
+    """The proxy's description string: data, budget, optimiser and every proxy-only choice."""
+    epochs = options["epochs"]
+    parts = [f"{options['dataset']} {options['resolution']}px, {train_images} train imgs, "
+             f"{epochs:g} epoch{'s' if epochs != 1 else ''}, {val_images} held-out val imgs, "
+             f"{options['optimizer']} lr {options['lr']:g} {options['schedule']}, batch {options['batch']}"]
+    if options["warmup"] != DEFAULTS["warmup"]:
+        parts.append(f"warm-up {options['warmup']:g} ep")
+    if options["label_smoothing"]:
+        parts.append(f"label smoothing {options['label_smoothing']:g}")
+    if options["clip_grad"]:
+        parts.append(f"grad clip {options['clip_grad']:g}")
+    if options["classifier_init"] != "official":
+        parts.append(f"{options['classifier_init']}-init classifier")
+    if options["zero_init_residual"]:
+        parts.append("zero-init residual BN")
+    if options["drop_strides"]:
+        parts.append(f"first {options['drop_strides']} stride-2 step{'s' if options['drop_strides'] > 1 else ''} "
+                     "at stride 1")
+    if options["drop_connect"]:
+        parts.append(f"drop-connect {options['drop_connect']:g}")
+    return ", ".join(parts)
+
+
 def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """Train `arch` briefly on a real image set and return its held-out accuracy as "metric".
 
-    config keys (defaults in DEFAULTS): dataset, resolution (px), subset (training images), epochs,
-    batch, optimizer (sgd|rmsprop|adam), lr, momentum, weight_decay, schedule (cosine|constant),
-    drop_connect, threads, seed, val_size (held-out images), bn_batches, device (cpu | cuda | auto), lazy.
-    Large ImageFolder sets are decoded batch by batch (see nas.data.load_dataset's `lazy`).
+    config keys: see OPTIONS (unknown keys are refused). Large ImageFolder sets are decoded batch
+    by batch (see nas.data.load_dataset's `lazy`). Returns metric (= accuracy, in [0, 1]),
+    train_loss (mean of the last epoch's steps, nats), epoch_losses (mean per epoch), val_loss, steps, proxy (description), timings (s).
     """
     start, cpu_start = time.perf_counter(), time.process_time()
-    config = {**DEFAULTS, **dict(config)}
-    resolution = option(config, "resolution", 32, int, 8, 1024)
-    subset = option(config, "subset", 600, int, 1)
-    epochs = option(config, "epochs", 3, float, 0.01, 1000)
-    batch = option(config, "batch", 32, int, 1, 65536)
-    name = option(config, "optimizer", "adam", str, choices=OPTIMIZERS)
-    schedule = option(config, "schedule", "cosine", str, choices=SCHEDULES)
-    lr = option(config, "lr", 0.003, float, 0.0, 100.0)
-    momentum = option(config, "momentum", 0.9, float, 0.0, 1.0)
-    weight_decay = option(config, "weight_decay", 1e-5, float, 0.0, 1.0)
-    drop_connect = option(config, "drop_connect", 0.0, float, 0.0, 0.99)
-    seed = option(config, "seed", 0, int)
-    val_size = option(config, "val_size", 500, int, 1)
-    bn_batches = option(config, "bn_batches", 4, int, 0, 100000)
-    threads = set_threads(config)
-    dataset = str(config["dataset"])
-    device = _device(str(config.get("device", "cpu")))
-
-    lazy = config.get("lazy")
-    if lazy not in (None, True, False):
-        raise InputError(f"evaluator option 'lazy' must be true, false or null, got {lazy!r}")
-    data = load_dataset(dataset, resolution=resolution, subset=subset, seed=seed, val_size=val_size, lazy=lazy)
+    options = read_options(config, OPTIONS)
+    threads = set_threads(options)
+    device = _device(options["device"])
+    batch, epochs, seed = options["batch"], options["epochs"], options["seed"]
+    data = load_dataset(options["dataset"], resolution=options["resolution"], subset=options["subset"], seed=seed,
+                        val_size=options["val_size"], lazy=options["lazy"])
     if len(data.train_y) < 2:
         raise InputError(f"proxy training needs at least 2 training images, got {len(data.train_y)}")
-    model = build_seeded(arch.with_(drop_connect=drop_connect), data.num_classes, seed)
+    proxy_arch, stem_stride = proxy_geometry(arch.with_(drop_connect=options["drop_connect"]), options["drop_strides"])
+    model = build_seeded(proxy_arch, data.num_classes, seed)
+    prepare_for_proxy(model, options["classifier_init"], options["zero_init_residual"], stem_stride)
     # channels-last: 3-4x faster depthwise convs on CPU
     model = model.to(device=device, memory_format=torch.channels_last)
 
@@ -146,9 +219,10 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
         return data.val_batch(positions).to(device=device, memory_format=torch.channels_last)
 
     train_y = data.train_y.to(device)
-    optimizer = _optimizer(model, name, lr, momentum, weight_decay)
+    optimizer = _optimizer(model, options["optimizer"], options["lr"], options["momentum"], options["weight_decay"])
     steps_per_epoch = math.ceil(len(data.train_y) / batch)
     total = max(1, round(epochs * steps_per_epoch))
+    warmup = min(round(options["warmup"] * steps_per_epoch), total // 4)
     generator = torch.Generator().manual_seed(seed)
     model.train()
     step, losses = 0, []
@@ -161,24 +235,27 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
             if len(index) < 2:  # BN needs two samples
                 continue
             for group in optimizer.param_groups:
-                group["lr"] = _lr_at(step, total, min(steps_per_epoch, total // 4), lr, schedule)
-            loss = F.cross_entropy(model(train_fetch(index)), train_y[index.to(device)])
+                group["lr"] = _lr_at(step, total, warmup, options["lr"], options["schedule"])
+            loss = F.cross_entropy(model(train_fetch(index)), train_y[index.to(device)],
+                                   label_smoothing=options["label_smoothing"])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
+            if options["clip_grad"]:
+                nn.utils.clip_grad_norm_(model.parameters(), options["clip_grad"])
             optimizer.step()
             losses.append(float(loss.detach()))
             step += 1
     train_seconds = time.perf_counter() - start
-    if bn_batches:
-        recalibrate_batchnorm(model, train_fetch, len(train_y), max(batch, 32), bn_batches)
+    if options["bn_batches"]:
+        recalibrate_batchnorm(model, train_fetch, len(train_y), max(batch, 32), options["bn_batches"])
     acc, val_loss = accuracy(model, val_fetch, data.val_y)
     tail = losses[-steps_per_epoch:] or [float("nan")]
-    epochs_text = f"{epochs:g} epoch{'s' if epochs != 1 else ''}"
+    epoch_losses = [sum(part) / len(part) for begin in range(0, len(losses), steps_per_epoch)
+                    if (part := losses[begin:begin + steps_per_epoch])]
     return {
         "metric": acc, "evaluator": "proxy", "accuracy": acc, "val_loss": val_loss,
-        "train_loss": sum(tail) / len(tail), "steps": step,
-        "proxy": f"{dataset} {resolution}px, {len(data.train_y)} train imgs, {epochs_text}, "
-                 f"{len(data.val_y)} held-out val imgs, {name} lr {lr:g} {schedule}, batch {batch}",
+        "train_loss": sum(tail) / len(tail), "epoch_losses": epoch_losses, "steps": step,
+        "proxy": describe(options, len(data.train_y), len(data.val_y)),
         "num_classes": data.num_classes, "threads": threads, "device": str(device), "train_seconds": train_seconds,
         "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start,
     }

@@ -1,0 +1,93 @@
+"""The converged reference set: its training config, its file schema, and reading it.
+
+``results/reference-set/reference.jsonl`` holds one JSON line per (architecture, seed), made by
+``python -m nas.reference_set`` (see that folder's README). Every proxy's fidelity (Kendall τ)
+is measured against it. This module is the one home of the reference training config
+(``REFERENCE_CONFIG``, also what ``effnas evaluate --reference`` trains with) and of the row
+schema (``ReferenceRow``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from search_spaces import Arch, InputError
+
+SCHEMA = "effnas.reference/1"
+REFERENCE_DIR = Path(__file__).resolve().parents[1] / "results" / "reference-set"
+REFERENCE_FILE = REFERENCE_DIR / "reference.jsonl"
+
+# The proxy evaluator's options for the reference budget (see results/reference-set/README.md).
+REFERENCE_CONFIG: dict[str, Any] = {
+    "dataset": "mnist-cluttered", "resolution": 32, "subset": 10000, "epochs": 10, "batch": 64,
+    "optimizer": "adam", "lr": 0.003, "schedule": "cosine", "weight_decay": 5e-5,
+    "classifier_init": "zero", "zero_init_residual": True, "drop_strides": 0,
+    "val_size": 2000, "bn_batches": 16, "threads": 1,
+}
+
+
+@dataclass(frozen=True)
+class ReferenceRow:
+    """One line of reference.jsonl: `arch` is the arch JSON dict, accuracy in [0, 1], train_loss
+    the last epoch's mean training loss (nats), seconds the wall time of the trial."""
+
+    key: str
+    arch: dict[str, Any]
+    seed: int
+    accuracy: float
+    train_loss: float
+    macs: int
+    params: int
+    seconds: float
+    config: dict[str, Any]
+    group: str = "random"  # named | random | scaled
+    epoch_losses: list[float] = field(default_factory=list)  # mean training loss per epoch (convergence)
+    worker: str = ""
+    schema: str = SCHEMA
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ReferenceRow:
+        if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+            raise InputError(f"not a reference row (schema {SCHEMA})")
+        try:
+            return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+        except TypeError as error:
+            raise InputError(f"reference row: {error}") from None
+
+    @property
+    def architecture(self) -> Arch:
+        return Arch.from_dict(self.arch)
+
+
+def read_reference(path: str | os.PathLike = REFERENCE_FILE) -> list[ReferenceRow]:
+    """Every row of a reference.jsonl (a missing file is an InputError naming the command that makes it)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"no reference set at {path}; make it with `python -m nas.reference_set`")
+    return list(_rows(path))
+
+
+def _rows(path: Path) -> Iterator[ReferenceRow]:
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            yield ReferenceRow.from_dict(json.loads(line))
+        except (json.JSONDecodeError, InputError) as error:
+            raise InputError(f"{path}:{number}: {error}") from None
+
+
+def mean_accuracy(rows: list[ReferenceRow]) -> dict[str, float]:
+    """key -> accuracy averaged over its seeds."""
+    sums: dict[str, list[float]] = {}
+    for row in rows:
+        sums.setdefault(row.key, []).append(row.accuracy)
+    return {key: sum(values) / len(values) for key, values in sums.items()}

@@ -1,0 +1,69 @@
+"""The reference-set generator: its architectures, resumable generation, the row schema."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from effnas.reference_set import MACS_RANGE, main, reference_archs
+from nas.reference import REFERENCE_CONFIG, ReferenceRow, mean_accuracy, read_reference
+from search_spaces import InputError
+
+TINY = ["--set", "dataset=digits", "--set", "subset=40", "--set", "epochs=0.5", "--set", "resolution=16",
+        "--set", "val_size=30", "--set", "batch=20", "--set", "bn_batches=1"]
+
+
+def test_reference_archs_cover_named_scaled_baseline_and_random_members() -> None:
+    archs = reference_archs(random_count=53, space_seed=7)
+    keys = [key for key, _, _ in archs]
+    assert len(archs) >= 60 and len(set(keys)) == len(keys)
+    assert keys[:3] == ["efficientnet-b0", "mnasnet-a1", "mobilenet-v2"]
+    groups = {group for _, group, _ in archs}
+    assert groups == {"named", "scaled", "baseline", "random"}
+    base_macs = archs[0][2].cost().macs
+    for key, group, arch in archs:
+        if group == "scaled":  # about 2x B0's MACs, each by its own rule
+            assert 1.7 < arch.cost().macs / base_macs < 2.4, key
+        if group == "random":
+            assert MACS_RANGE[0] <= arch.cost().macs <= MACS_RANGE[1]
+    randoms = sorted(arch.cost().macs for _, group, arch in archs if group == "random")
+    assert randoms[0] < 300e6 and randoms[-1] > 600e6  # spans the range
+
+
+def test_generation_resumes_and_writes_typed_rows(tmp_path) -> None:
+    out = tmp_path / "ref"
+    assert main(["--random", "1", "--seeds", "0,1", "--limit", "3", "--out", str(out), *TINY]) == 0
+    assert len(read_reference(out / "reference.jsonl")) == 3
+    assert main(["--random", "1", "--seeds", "0,1", "--out", str(out), *TINY]) == 0
+    rows = read_reference(out / "reference.jsonl")
+    assert len(rows) == 2 * 9  # 3 named + 4 scaled + plain CNN + 1 random, 2 seeds, none repeated
+    assert {(r.key, r.seed) for r in rows} == {(k, s) for k, _, _ in reference_archs(1, 7) for s in (0, 1)}
+    by_key = {(r.key, r.seed): r for r in rows}
+    b0, res = by_key[("efficientnet-b0", 0)], by_key[("b0-resolution-x2", 0)]
+    assert b0.config["resolution"] == 16 and res.config["resolution"] > 16  # proxy px follow the arch
+    assert b0.config["seed"] == 0 and by_key[("efficientnet-b0", 1)].config["seed"] == 1
+    assert 0.0 <= b0.accuracy <= 1.0 and b0.train_loss > 0 and b0.epoch_losses and b0.macs == 385_814_752
+    assert b0.architecture.name == "efficientnet-b0"
+    assert set(mean_accuracy(rows)) == {r.key for r in rows}
+    line = json.loads((out / "reference.jsonl").read_text().splitlines()[0])
+    for key in ("arch", "seed", "accuracy", "train_loss", "macs", "params", "seconds", "config"):
+        assert key in line
+
+
+def test_reference_reader_refuses_foreign_lines(tmp_path) -> None:
+    path = tmp_path / "reference.jsonl"
+    path.write_text('{"not": "a row"}\n')
+    with pytest.raises(InputError, match="reference.jsonl:1"):
+        read_reference(path)
+    with pytest.raises(InputError, match="no reference set"):
+        read_reference(tmp_path / "missing.jsonl")
+
+
+def test_reference_config_is_a_valid_proxy_config() -> None:
+    from nas.evaluators.common import read_options
+    from nas.evaluators.proxy import OPTIONS
+
+    options = read_options(REFERENCE_CONFIG, OPTIONS)
+    assert options["classifier_init"] == "zero" and options["zero_init_residual"] is True
+    assert ReferenceRow.__dataclass_fields__.keys() >= {"arch", "seed", "accuracy", "train_loss", "config"}
