@@ -53,6 +53,13 @@ VARIANTS.update({
     "init-digits-1200x3": {**INIT, "subset": 1200, "epochs": 3},
     "init-mnist-2000x2": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2},
     "init-clut-2000x3": {**INIT, "dataset": "mnist-cluttered", "subset": 2000, "epochs": 3},
+    "init-digits-1200x3-lr6e-3": {**INIT, "subset": 1200, "epochs": 3, "lr": 0.006},
+    "init-digits-1200x3-b64": {**INIT, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006},
+    "init-digits-1200x3-sgd": {**INIT, "subset": 1200, "epochs": 3, "optimizer": "sgd", "lr": 0.1},
+    "init-mnist-2000x2-b64": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006},
+    "init-s1-digits-1200x3-b64": {**INIT, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006, "drop_strides": 1},
+    "init-s1-mnist-2000x2-b64": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
+                                 "drop_strides": 1},
 })
 
 

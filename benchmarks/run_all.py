@@ -26,6 +26,9 @@ BENCHES = [
     ("Ray runner vs inline", ["bench_ray.py"]),
     ("Search strategies at equal budget", ["bench_strategies.py"]),
     ("Zero-cost proxies vs trained accuracy", ["bench_zero_cost.py"]),
+    ("Proxy trains the space: acceptance on 20 architectures",
+     ["bench_proxy_trains.py", "--archs", "acceptance", "--variants", "old,default"]),
+    ("Proxy fidelity against the converged reference set", ["bench_proxy_fidelity.py"]),
     ("Latency lookup table vs end-to-end timing", ["bench_latency.py"]),
     ("Detectors D0-D7x vs the paper", ["bench_detectors.py"]),
 ]
@@ -69,6 +72,23 @@ def demo_peak_memory(timeout: int) -> str:
             f"| jobs/local-demo.toml | {wall / 60:.1f} min | {peak / 2**20:,.0f} MiB | {status} |")
 
 
+def merge_sections(old: str, new: list[str]) -> list[str]:
+    """The old file's sections with those of the same '## ' title replaced by `new` ones (new
+    titles appended); the header (first section) is the new one."""
+    def split(text: str) -> list[str]:
+        parts = text.split("\n## ")
+        return [parts[0], *(f"## {part}" for part in parts[1:])]
+
+    def title(section: str) -> str:
+        return section.splitlines()[0]
+
+    fresh = {title(section): section for section in new[1:]}
+    merged = [new[0]]
+    for section in split(old)[1:]:
+        merged.append(fresh.pop(title(section), section.rstrip("\n") + "\n"))
+    return merged + list(fresh.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", nargs="*", help="run only benchmarks whose file name contains one of these")
@@ -89,6 +109,8 @@ def main() -> None:
         print("running the demo job for peak memory ...", file=sys.stderr, flush=True)
         sections.append(f"## Demo job: time and peak memory\n\n{demo_peak_memory(args.timeout)}\n")
     output = Path(args.output)
+    if args.only and output.is_file():  # keep the other sections of the existing file
+        sections = merge_sections(output.read_text(), sections)
     tmp = output.with_name(f".{output.name}.tmp")
     tmp.write_text("\n".join(sections))
     os.replace(tmp, output)

@@ -56,27 +56,29 @@ def reference_archs(random_count: int, space_seed: int) -> list[tuple[str, str, 
     return out
 
 
-def assemble(out: Path, archs: list[tuple[str, str, Arch]], seeds: list[int],
-             config: dict[str, Any]) -> list[ReferenceRow]:
-    """Reference rows from the per-seed ledgers (finished trials only), written to out/reference.jsonl."""
+def assemble(out: Path, archs: list[tuple[str, str, Arch]], config: dict[str, Any]) -> list[ReferenceRow]:
+    """Reference rows from every per-seed ledger under out/work (finished trials only, seed by seed),
+    written atomically to out/reference.jsonl. Several generator processes (one per seed) may run at once."""
     groups = {key: group for key, group, _ in archs}
     base = archs[0][2]
     rows = []
-    for seed in seeds:
-        ledger = out / "work" / f"seed-{seed}" / "trials.jsonl"
-        if not ledger.is_file():
-            continue
+    ledgers = sorted((out / "work").glob("seed-*/trials.jsonl"), key=lambda p: int(p.parent.name.split("-")[1]))
+    for ledger in ledgers:
+        seed = int(ledger.parent.name.split("-")[1])
         for line in ledger.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
-            trial = json.loads(line)
+            try:
+                trial = json.loads(line)
+            except json.JSONDecodeError:  # a line being written by another process
+                continue
             details = trial.get("details") or {}
+            arch = Arch.from_dict(trial["arch"])
             rows.append(ReferenceRow(
                 key=trial["trial"], arch=trial["arch"], seed=seed, accuracy=float(trial["metric"]),
                 train_loss=float(details.get("train_loss", float("nan"))), macs=int(trial["macs"]),
                 params=int(trial["params"]), seconds=float(trial["seconds"]),
-                config={**config, "seed": seed,
-                        "resolution": proxy_resolution(base, Arch.from_dict(trial["arch"]), config, True)},
+                config={**config, "seed": seed, "resolution": proxy_resolution(base, arch, config, True)},
                 group=groups.get(trial["trial"], "random"), epoch_losses=list(details.get("epoch_losses", [])),
                 worker=str(trial.get("worker", ""))))
     write_text_atomic(out / "reference.jsonl", "".join(row.to_json() + "\n" for row in rows))
@@ -134,10 +136,10 @@ def main(argv: list[str] | None = None) -> int:
             details = row.get("details") or {}
             print(f"  seed {seed} {row['trial']}: acc {row['metric']:.4f} loss {details.get('train_loss', 0):.3f} "
                   f"({row['seconds']:.0f}s)", file=sys.stderr, flush=True)
-            assemble(out, archs, seeds, config)
+            assemble(out, archs, config)
 
         evaluate_candidates(todo, base, "proxy", {**config, "seed": seed}, ledger_dir, progress=progress, **runner)
-    rows = assemble(out, archs, seeds, config)
+    rows = assemble(out, archs, config)
     print(f"{len(rows)} rows in {out / 'reference.jsonl'} ({len(archs) * len(seeds)} planned)", file=sys.stderr)
     return 0
 

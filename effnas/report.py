@@ -1,7 +1,8 @@
 """report.md for a pipeline run folder: tables and PNG plots of whatever stages have finished.
 
-Reads only the run folder's files (JSON / JSONL, never pickles); every accuracy names the proxy
-task that produced it.
+Reads only the run folder's files (JSON / JSONL, never pickles) and the proxy's measured fidelity
+(results/reference-set/fidelity.json); every accuracy names the proxy task that produced it and
+quotes its Kendall τ against the converged reference set where that was measured.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from nas.reference import fidelity_for
 from search_spaces import load_arch
 from search_spaces.atomic import write_text_atomic
 from search_spaces.units import format_size
@@ -47,6 +49,17 @@ def proxy_label(row: dict[str, Any] | None) -> str:
     return str(row.get("proxy") or row.get("details", {}).get("proxy") or row.get("evaluator") or "proxy")
 
 
+def fidelity_sentence(config: dict[str, Any] | None) -> str:
+    """'Kendall τ of this proxy against the converged reference set: ...' or why there is none."""
+    record = fidelity_for(config or {})
+    if record is None:
+        return ("This proxy's fidelity against the converged reference set was not measured "
+                "(benchmarks/bench_proxy_fidelity.py).")
+    return (f"This proxy's Kendall τ against the converged reference set: {record['tau']:.2f} "
+            f"(p = {record['tau_p']:.1g}; Spearman ρ {record['rho']:.2f}; its own seed-to-seed τ "
+            f"{record['seed_tau']:.2f}; {record['reference_archs']} reference architectures).")
+
+
 def search_section(folder: Path) -> list[str]:
     trials = read_jsonl(folder / "search" / "trials.jsonl")
     if not trials:
@@ -68,7 +81,7 @@ def search_section(folder: Path) -> list[str]:
         "## 1. Search", "",
         f"Strategy **{config.get('strategy')}**, evaluator **{config.get('evaluator')}**, "
         f"target {format_size(target or 0)} MACs, {len(trials)} trials. Accuracies: **{proxy}** "
-        "(MACs always of the full-resolution network).", "",
+        f"(MACs always of the full-resolution network). {fidelity_sentence(config.get('evaluator_config'))}", "",
         _md_table(["trial", "reward", "accuracy", "MACs", "params", "blocks"], rows), "",
         "![reward over trials](search_rewards.png)", "", "![accuracy vs MACs](search_pareto.png)", "",
     ]
@@ -88,7 +101,8 @@ def grid_section(folder: Path) -> list[str]:
     return [
         "## 2. Grid search (step 1, φ = 1)", "",
         f"Chosen α = {alpha}, β = {beta}, γ = {gamma} (α·β²·γ² = {alpha * beta**2 * gamma**2:.3f}); "
-        f"accuracies: **{proxy}**.", "", _md_table(["candidate", "rule", "MACs", "accuracy"], table), "",
+        f"accuracies: **{proxy}**. {fidelity_sentence(summary.get('config'))}", "",
+        _md_table(["candidate", "rule", "MACs", "accuracy"], table), "",
         "![scaling rules on the proxy (written by the grid stage)](grid/grid.png)", "",
     ]
 

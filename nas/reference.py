@@ -91,3 +91,30 @@ def mean_accuracy(rows: list[ReferenceRow]) -> dict[str, float]:
     for row in rows:
         sums.setdefault(row.key, []).append(row.accuracy)
     return {key: sum(values) / len(values) for key, values in sums.items()}
+
+
+FIDELITY_FILE = REFERENCE_DIR / "fidelity.json"
+FIDELITY_SCHEMA = "effnas.fidelity/1"
+IGNORED_KEYS = ("seed", "threads", "device")  # do not change what a proxy measures
+
+
+def proxy_key(config: dict[str, Any]) -> str:
+    """A proxy config's identity for fidelity look-ups (seed, threads and device dropped)."""
+    return json.dumps({k: v for k, v in sorted(config.items()) if k not in IGNORED_KEYS}, sort_keys=True)
+
+
+def fidelity_for(config: dict[str, Any], path: str | os.PathLike = FIDELITY_FILE) -> dict[str, Any] | None:
+    """The measured fidelity record (tau, rho, p-values, seed_tau, reference size) of the proxy with
+    this config, from benchmarks/bench_proxy_fidelity.py's output; None when not measured."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("schema") != FIDELITY_SCHEMA:
+        return None
+    wanted = proxy_key(config)
+    for entry in data.get("proxies", []):
+        if isinstance(entry, dict) and proxy_key(entry.get("config", {})) == wanted:
+            return {**entry, "reference_archs": data.get("reference_archs"),
+                    "reference_rows": data.get("reference_rows")}
+    return None

@@ -195,7 +195,8 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
 
     config keys: see OPTIONS (unknown keys are refused). Large ImageFolder sets are decoded batch
     by batch (see nas.data.load_dataset's `lazy`). Returns metric (= accuracy, in [0, 1]),
-    train_loss (mean of the last epoch's steps, nats), epoch_losses (mean per epoch), val_loss, steps, proxy (description), timings (s).
+    train_loss (mean of the last epoch's steps, nats), epoch_losses (mean per epoch), val_loss, steps,
+    proxy (description), timings (s).
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)

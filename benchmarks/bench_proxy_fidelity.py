@@ -1,0 +1,165 @@
+"""Fidelity of cheap evaluators against the converged reference set (Kendall τ, Spearman ρ).
+
+For every architecture in results/reference-set/reference.jsonl (accuracy averaged over its
+seeds), scores it with: the b0-local proxy and alternative proxy configs (2 seeds each; the proxy
+input resolution follows each architecture's resolution factor, as in the reference), the
+zero-cost proxies NASWOT and synflow, and plain MACs and params. Reports τ and ρ against the
+reference accuracy with p-values, each proxy's own seed-to-seed τ, the reference's seed-to-seed τ
+(the ceiling) and median seconds per trial. Scores are cached in --work (resumable).
+
+    python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,old-b0-local,digits-s1,mnist-s2] [--jobs 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from scipy.stats import kendalltau, spearmanr
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nas.evaluators import get_evaluator  # noqa: E402
+from nas.presets import get_preset  # noqa: E402
+from nas.reference import FIDELITY_FILE, FIDELITY_SCHEMA, REFERENCE_FILE, read_reference  # noqa: E402
+from scaling.grid import proxy_resolution  # noqa: E402
+from search_spaces import Arch, load_arch  # noqa: E402
+from search_spaces.atomic import write_json_atomic  # noqa: E402
+
+B0_LOCAL = get_preset("b0-local")["evaluator_configs"]["proxy"]
+INIT = {"classifier_init": "zero", "zero_init_residual": True}
+PROXIES: dict[str, dict[str, Any]] = {
+    "b0-local": B0_LOCAL,
+    "old-b0-local": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32, "threads": 1},
+    "digits-s1": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
+                  "drop_strides": 1, "threads": 1, **INIT},
+    "mnist-s2": {"dataset": "mnist", "resolution": 32, "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
+                 "threads": 1, **INIT},
+}
+ZERO_COST = {"dataset": "digits", "resolution": 32, "batch": 32, "threads": 1}
+
+
+def _score(job: tuple[str, str, dict, dict]) -> dict[str, Any]:
+    name, key, arch_dict, config = job
+    arch = Arch.from_dict(arch_dict)
+    evaluator = "proxy" if name in PROXIES else "zero-cost"
+    result = get_evaluator(evaluator)(arch, config)
+    return {"name": name, "key": key, "seed": config.get("seed", 0), "metric": result["metric"],
+            "train_loss": result.get("train_loss"), "seconds": result["seconds"], "config": config}
+
+
+def correlate(xs: list[float], ys: list[float]) -> tuple[float, float, float, float]:
+    tau = kendalltau(xs, ys)
+    rho = spearmanr(xs, ys)
+    return float(tau.statistic), float(tau.pvalue), float(rho.statistic), float(rho.pvalue)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--proxies", default="b0-local,old-b0-local,digits-s1,mnist-s2",
+                        help=f"comma list of {', '.join(PROXIES)}")
+    parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--reference", default=str(REFERENCE_FILE))
+    parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--work", default="results/bench/proxy_fidelity")
+    parser.add_argument("--no-write", dest="write", action="store_false",
+                        help=f"do not record the figures in {FIDELITY_FILE.relative_to(ROOT)} (read by reports)")
+    args = parser.parse_args()
+    rows = read_reference(args.reference)
+    reference: dict[str, list[float]] = {}
+    archs: dict[str, Arch] = {}
+    for row in rows:
+        reference.setdefault(row.key, []).append(row.accuracy)
+        archs[row.key] = row.architecture
+    keys = sorted(reference)
+    base = load_arch("efficientnet-b0")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    names = args.proxies.split(",")
+    jobs = []
+    for name in names:
+        for key in keys:
+            for seed in seeds:
+                config = {**PROXIES[name], "seed": seed}
+                config["resolution"] = proxy_resolution(base, archs[key], config, True)
+                jobs.append((name, key, archs[key].to_dict(), config))
+    for score in ("naswot", "synflow"):
+        for key in keys:
+            for seed in seeds:
+                jobs.append((score, key, archs[key].to_dict(), {**ZERO_COST, "score": score, "seed": seed}))
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    ledger = work / "scores.jsonl"
+    done: dict[str, dict] = {}
+    if ledger.is_file():
+        for line in ledger.read_text().splitlines():
+            row = json.loads(line)
+            done[json.dumps([row["name"], row["key"], row["config"]], sort_keys=True)] = row
+    todo = [job for job in jobs if json.dumps([job[0], job[1], job[3]], sort_keys=True) not in done]
+    print(f"{len(todo)} scores to compute ({len(jobs) - len(todo)} cached)", file=sys.stderr, flush=True)
+    with ProcessPoolExecutor(args.jobs) as pool, ledger.open("a") as handle:
+        for row in pool.map(_score, todo):
+            handle.write(json.dumps(row) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+            done[json.dumps([row["name"], row["key"], row["config"]], sort_keys=True)] = row
+            print(f"{row['name']:>14} {row['key']:>18} s{row['seed']} {row['metric']:.4g} ({row['seconds']:.1f}s)",
+                  file=sys.stderr, flush=True)
+    scores: dict[str, dict[str, dict[int, dict]]] = {}
+    for job in jobs:
+        row = done[json.dumps([job[0], job[1], job[3]], sort_keys=True)]
+        scores.setdefault(job[0], {}).setdefault(job[1], {})[row["seed"]] = row
+    truth = [statistics.mean(reference[k]) for k in keys]
+    two_seeds = [k for k in keys if len(reference[k]) >= 2]
+    print(f"\nReference: {len(keys)} architectures ({len(rows)} rows) from {args.reference}; "
+          f"best {max(truth):.4f}, median {statistics.median(truth):.4f}")
+    plateaued = [r for r in rows if r.epoch_losses and (r.epoch_losses[-1] < 0.1 or (
+        len(r.epoch_losses) > 1 and r.epoch_losses[-2] - r.epoch_losses[-1] <= 0.25 * r.epoch_losses[-2]))]
+    print(f"Converged (final training loss < 0.1, or the last epoch within 25% of the one before): "
+          f"{len(plateaued)}/{len(rows)} rows; final training loss median "
+          f"{statistics.median(r.train_loss for r in rows):.3f}, max {max(r.train_loss for r in rows):.3f}")
+    means = dict(zip(keys, truth, strict=True))
+    if "efficientnet-b0" in means:
+        scaled = {k: means[k] - means["efficientnet-b0"] for k in keys if k.startswith("b0-")}
+        print("B0 scaled to 2x MACs vs B0 (accuracy points): "
+              + ", ".join(f"{k} {100 * v:+.2f}" for k, v in sorted(scaled.items())))
+    print(f"Best minus median: {100 * (max(truth) - statistics.median(truth)):.2f} points")
+    if len(two_seeds) > 2:
+        ref_tau = kendalltau([reference[k][0] for k in two_seeds], [reference[k][1] for k in two_seeds]).statistic
+        print(f"Reference seed-to-seed τ over {len(two_seeds)} architectures with 2 seeds: {ref_tau:.3f} (the ceiling)")
+    record: dict[str, Any] = {"schema": FIDELITY_SCHEMA, "reference_archs": len(keys), "reference_rows": len(rows),
+                              "command": "python benchmarks/bench_proxy_fidelity.py", "proxies": [], "others": []}
+    print("\n| evaluator | τ vs reference (p) | ρ vs reference (p) | seed-to-seed τ | median s/trial |")
+    print("|---|---|---|---|---|")
+    for name in [*names, "naswot", "synflow"]:
+        mean = [statistics.mean(r["metric"] for r in scores[name][k].values()) for k in keys]
+        tau, tau_p, rho, rho_p = correlate(mean, truth)
+        seed_tau = kendalltau([scores[name][k][seeds[0]]["metric"] for k in keys],
+                              [scores[name][k][seeds[1]]["metric"] for k in keys]).statistic if len(seeds) > 1 else 0
+        seconds = statistics.median(r["seconds"] for k in keys for r in scores[name][k].values())
+        print(f"| {name} | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | {seed_tau:.3f} | {seconds:.1f} |")
+        entry = {"name": name, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p, "seed_tau": float(seed_tau),
+                 "median_seconds": seconds}
+        if name in PROXIES:
+            record["proxies"].append({**entry, "config": PROXIES[name]})
+        else:
+            record["others"].append(entry)
+    for label, values in (("MACs", [archs[k].cost().macs for k in keys]),
+                          ("params", [archs[k].cost().params for k in keys])):
+        tau, tau_p, rho, rho_p = correlate(values, truth)
+        print(f"| {label} | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | 1 | 0 |")
+        record["others"].append({"name": label, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p})
+    if args.write:
+        write_json_atomic(FIDELITY_FILE, record)
+    for name in names:
+        print(f"\n{name}: {json.dumps(PROXIES[name], sort_keys=True)}")
+
+
+if __name__ == "__main__":
+    main()
