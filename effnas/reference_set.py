@@ -78,7 +78,7 @@ def assemble(out: Path, archs: list[tuple[str, str, Arch]], config: dict[str, An
                 key=trial["trial"], arch=trial["arch"], seed=seed, accuracy=float(trial["metric"]),
                 train_loss=float(details.get("train_loss", float("nan"))), macs=int(trial["macs"]),
                 params=int(trial["params"]), seconds=float(trial["seconds"]),
-                config={**config, "seed": seed, "resolution": proxy_resolution(base, arch, config, True)},
+                config={**config, "seed": seed, "resolution": proxy_resolution(base, arch, config, True)},  # as trained
                 group=groups.get(trial["trial"], "random"), epoch_losses=list(details.get("epoch_losses", [])),
                 worker=str(trial.get("worker", ""))))
     write_text_atomic(out / "reference.jsonl", "".join(row.to_json() + "\n" for row in rows))

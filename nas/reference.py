@@ -31,6 +31,16 @@ REFERENCE_CONFIG: dict[str, Any] = {
 }
 
 
+BASE_RESOLUTION = 224  # the MnasNet space's resolution: REFERENCE_CONFIG's 32 px stand for it
+
+
+def reference_config_for(arch: Arch, seed: int = 0) -> dict[str, Any]:
+    """REFERENCE_CONFIG for `arch`: the input resolution follows its resolution factor,
+    round(32 × arch.resolution / 224) px (B0 scaled to 2× MACs by resolution alone: 45 px)."""
+    pixels = max(8, round(REFERENCE_CONFIG["resolution"] * arch.resolution / BASE_RESOLUTION))
+    return {**REFERENCE_CONFIG, "resolution": pixels, "seed": seed}
+
+
 @dataclass(frozen=True)
 class ReferenceRow:
     """One line of reference.jsonl: `arch` is the arch JSON dict, accuracy in [0, 1], train_loss

@@ -59,6 +59,14 @@ CASES: list[tuple[str, list[str], str]] = [
     ("run: wrong type in JOB.toml", ["run", "{tmp}/wrong_type.toml"], "must be"),
     ("run: impossible target in JOB.toml", ["run", "{tmp}/impossible.toml"], "smallest"),
     ("run: corrupt ledger line in the middle", ["run", "{tmp}/corrupt.toml"], "line 2"),
+    ("evaluate: unknown architecture", ["evaluate", "efficientnet-b9"], "did you mean"),
+    ("evaluate: negative seed", ["evaluate", "mnasnet-a1", "--seed", "-1"], "seed"),
+    ("evaluate: bad option value", ["evaluate", "mnasnet-a1", "--config", "epochs=-1"], "epochs"),
+    ("evaluate: misspelt option", ["evaluate", "mnasnet-a1", "--config", "epoch=2"], "unknown evaluator option"),
+    ("evaluate: preset and --reference", ["evaluate", "mnasnet-a1", "--preset", "b0-local", "--reference"],
+     "not allowed"),
+    ("evaluate: non-boolean proxy switch", ["evaluate", "mnasnet-a1", "--config", "zero_init_residual=2"],
+     "true or false"),
 ]
 
 

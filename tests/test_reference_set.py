@@ -67,3 +67,16 @@ def test_reference_config_is_a_valid_proxy_config() -> None:
     options = read_options(REFERENCE_CONFIG, OPTIONS)
     assert options["classifier_init"] == "zero" and options["zero_init_residual"] is True
     assert ReferenceRow.__dataclass_fields__.keys() >= {"arch", "seed", "accuracy", "train_loss", "config"}
+
+
+def test_reference_config_follows_the_arch_resolution() -> None:
+    from nas.reference import reference_config_for
+    from scaling.grid import proxy_resolution
+    from search_spaces import load_arch
+
+    b0 = load_arch("efficientnet-b0")
+    for arch in (b0, b0.scaled(resolution=320), b0.scaled(resolution=260)):
+        config = reference_config_for(arch, seed=1)
+        assert config["seed"] == 1
+        # the same rule as the scaling grid's, which the generator trains with
+        assert config["resolution"] == proxy_resolution(b0, arch, REFERENCE_CONFIG, True)

@@ -121,12 +121,21 @@ def check_config(evaluator: str, config: dict[str, Any]) -> None:
         read_options(config, table)
 
 
+def _overridden(args: argparse.Namespace) -> set[str]:
+    """Config keys the user set explicitly with --config."""
+    return set(parse_config(args.config)) if args.config else set()
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Resolve and check arch, evaluator and config, evaluate once, print a table or JSON."""
     from nas.evaluators import get_evaluator
 
     arch = resolve_arch(args.source)
     evaluator_name, config, origin = resolve_config(args)
+    if origin == "reference" and "resolution" not in _overridden(args):
+        from nas.reference import reference_config_for
+
+        config["resolution"] = reference_config_for(arch)["resolution"]  # follows the arch, as in the set
     evaluate = get_evaluator(evaluator_name)
     check_config(evaluator_name, config)
     cost = arch.cost()
