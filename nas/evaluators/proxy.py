@@ -6,6 +6,10 @@ user data set (see :mod:`nas.data`), a low resolution, a training subset and a f
 network is built with ``num_classes`` set to the data set's; the objective's MACs term is not
 computed here (it always uses the full-resolution target network).
 
+The training ``seed`` sets the weights and the batch order; the held-out split and the training
+subset are part of the task and come from ``data_seed`` (default 0), so two seeds of one proxy
+rank architectures on the same images.
+
 Recipe: cross-entropy (optional label smoothing), SGD+Nesterov / RMSProp / Adam, cosine or
 constant learning rate after a linear warm-up, optional gradient-norm clipping, weight decay on
 conv/linear weights only. Before evaluation the BatchNorm running statistics are recomputed on
@@ -64,7 +68,8 @@ OPTIONS: dict[str, Option] = {
     "drop_strides": Option(0, int, 0, 6),
     "drop_connect": Option(0.0, float, 0.0, 0.99),
     "threads": Option(1, int, 1, 1024),
-    "seed": Option(0, int, 0, 2**63 - 1),
+    "seed": Option(0, int, 0, 2**63 - 1),  # weights and batch order
+    "data_seed": Option(0, int, 0, 2**63 - 1),  # the held-out split and the training subset: part of the task
     "val_size": Option(500, int, 1),
     "bn_batches": Option(4, int, 0, 100000),
     "device": Option("cpu", str),
@@ -187,6 +192,8 @@ def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> 
                      "at stride 1")
     if options["drop_connect"]:
         parts.append(f"drop-connect {options['drop_connect']:g}")
+    if options["data_seed"] != DEFAULTS["data_seed"]:
+        parts.append(f"data split {options['data_seed']}")
     return ", ".join(parts)
 
 
@@ -203,8 +210,8 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     threads = set_threads(options)
     device = _device(options["device"])
     batch, epochs, seed = options["batch"], options["epochs"], options["seed"]
-    data = load_dataset(options["dataset"], resolution=options["resolution"], subset=options["subset"], seed=seed,
-                        val_size=options["val_size"], lazy=options["lazy"])
+    data = load_dataset(options["dataset"], resolution=options["resolution"], subset=options["subset"],
+                        seed=options["data_seed"], val_size=options["val_size"], lazy=options["lazy"])
     if len(data.train_y) < 2:
         raise InputError(f"proxy training needs at least 2 training images, got {len(data.train_y)}")
     proxy_arch, stem_stride = proxy_geometry(arch.with_(drop_connect=options["drop_connect"]), options["drop_strides"])
