@@ -63,7 +63,7 @@ def correlate(xs: list[float], ys: list[float]) -> tuple[float, float, float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--proxies", default="b0-local,old-b0-local,digits-init,mnist-stem-s1",
+    parser.add_argument("--proxies", default="b0-local,old-b0-local,digits-init",
                         help=f"comma list of {', '.join(PROXIES)}")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--reference", default=str(REFERENCE_FILE))
