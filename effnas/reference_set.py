@@ -138,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
                   f"({row['seconds']:.0f}s)", file=sys.stderr, flush=True)
             assemble(out, archs, config)
 
-        evaluate_candidates(todo, base, "proxy", {**config, "seed": seed}, ledger_dir, progress=progress, **runner)
+        # named, scaled and baseline first (evaluate_candidates orders by proxy resolution within a call)
+        for batch in ([c for c in todo if c.rule != "random"], [c for c in todo if c.rule == "random"]):
+            if batch:
+                evaluate_candidates(batch, base, "proxy", {**config, "seed": seed}, ledger_dir, progress=progress,
+                                    **runner)
     rows = assemble(out, archs, config)
     print(f"{len(rows)} rows in {out / 'reference.jsonl'} ({len(archs) * len(seeds)} planned)", file=sys.stderr)
     return 0
