@@ -80,3 +80,21 @@ def test_reference_config_follows_the_arch_resolution() -> None:
         assert config["seed"] == 1
         # the same rule as the scaling grid's, which the generator trains with
         assert config["resolution"] == proxy_resolution(b0, arch, REFERENCE_CONFIG, True)
+
+
+def test_fidelity_record_is_found_by_proxy_config_and_quoted_by_reports(tmp_path) -> None:
+    from effnas.report import fidelity_sentence
+    from nas.presets import get_preset
+    from nas.reference import FIDELITY_SCHEMA, fidelity_for
+
+    config = get_preset("b0-local")["evaluator_configs"]["proxy"]
+    path = tmp_path / "fidelity.json"
+    entry = {"name": "b0-local", "config": config, "tau": 0.5, "tau_p": 0.02, "rho": 0.7, "rho_p": 0.01,
+             "seed_tau": 0.8}
+    path.write_text(json.dumps({"schema": FIDELITY_SCHEMA, "reference_archs": 12, "reference_rows": 12,
+                                "proxies": [entry]}))
+    found = fidelity_for({**config, "seed": 3, "threads": 2}, path)  # seed and threads do not change the proxy
+    assert found is not None and found["tau"] == 0.5 and found["reference_archs"] == 12
+    assert fidelity_for({**config, "epochs": 5}, path) is None
+    assert fidelity_for(config, tmp_path / "missing.json") is None
+    assert "not measured" in fidelity_sentence({"dataset": "nowhere"})
