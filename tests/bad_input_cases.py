@@ -69,6 +69,13 @@ CASES: list[tuple[str, list[str], str]] = [
      "true or false"),
 ]
 
+# Issue 13's hostile-input pass, one module per area (each with its own CASES and prepare()).
+import bad_input_cases_options as _options  # noqa: E402
+import bad_input_cases_parse as _parse  # noqa: E402
+import bad_input_cases_writes as _writes  # noqa: E402
+
+CASES += _parse.CASES + _writes.CASES + _options.CASES
+
 
 def prepare(folder) -> None:
     """Write the files the cases refer to into `folder` (a pathlib.Path)."""
@@ -98,3 +105,5 @@ def prepare(folder) -> None:
                                          "evaluator = 'zero-cost'\ntrials = 3\n[family]\nphis = [0]\n")
     (corrupt / "search").mkdir(parents=True, exist_ok=True)  # (a finished trial, a torn one, a finished one)
     (corrupt / "search" / "trials.jsonl").write_text('{"trial": "t00000"}\n{"trial": \n{"trial": "t00002"}\n')
+    for area in (_parse, _writes, _options):
+        area.prepare(folder)
