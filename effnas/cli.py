@@ -56,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, UsageError) as error:
         print(f"effnas: error: {_one_line(error)}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `effnas space sample --n 3000 | head -1`
+        _silence_stdout()
+        print("effnas: error: the output pipe was closed by its reader (broken pipe)", file=sys.stderr)
+        return 2
     except OSError as error:
         if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR):
             print(f"effnas: error: cannot write {error.filename or 'the output'}: {error.strerror}", file=sys.stderr)
@@ -71,14 +75,21 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("effnas: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return 0
     except Exception as error:  # internal error: one line, traceback on demand
         if os.environ.get("EFFNAS_DEBUG"):
             raise
         print(f"effnas: internal error: {type(error).__name__}: {_one_line(error)} "
               "(set EFFNAS_DEBUG=1 for the traceback)", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _one_line(error: BaseException) -> str:

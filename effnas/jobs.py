@@ -17,6 +17,7 @@ from search_spaces import InputError
 from search_spaces.units import parse_size
 
 STAGES = ("search", "grid", "family", "detectors")
+MAX_CLASSES = 100_000
 
 # section -> key -> (accepted types, default); `None` default means optional/absent
 SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
@@ -123,10 +124,35 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
             _coefficients(family["coefficients"], "[family] coefficients")
         if search is None and grid is None and not family["base"]:
             raise InputError("job: [family] needs base = ARCH when the job has no [search] or [grid] stage")
-    if sections["detectors"] is not None and family is None:
-        raise InputError("job: [detectors] needs a [family] stage to take members from")
+    if head["max_concurrent"] is not None and head["max_concurrent"] < 1:
+        raise InputError(f"job: [job] max_concurrent must be >= 1, got {head['max_concurrent']}")
+    for where, seed in (("[job] seed", head["seed"]), ("[search] seed", (search or {}).get("seed"))):
+        if seed is not None and not 0 <= seed < 2**32:
+            raise InputError(f"job: {where} must be in [0, 2**32), got {seed}")
+    if sections["detectors"] is not None:
+        if family is None:
+            raise InputError("job: [detectors] needs a [family] stage to take members from")
+        _check_detectors(sections["detectors"], len(family["phis"] or family["targets"]))
     return Job(path=Path(path), name=name, out=out, runner=head["runner"], ray_address=head["ray_address"],
                max_concurrent=head["max_concurrent"], seed=head["seed"], sections=sections)
+
+
+def _check_detectors(section: dict[str, Any], members: int) -> None:
+    """[detectors]: members = "all" or indices into the family, a known feature network, a class count."""
+    from detectors.topology import TOPOLOGIES
+
+    chosen = section["members"]
+    if isinstance(chosen, str) and chosen != "all":
+        raise InputError(f'job: [detectors] members must be "all" or a list of member indices, got {chosen!r}')
+    if isinstance(chosen, list):
+        for index in chosen:
+            if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < members:
+                raise InputError(f"job: [detectors] members: no member {index!r} (the family has {members}: "
+                                 f"0..{members - 1})")
+    if section["fpn"] not in TOPOLOGIES:
+        raise InputError(f"job: [detectors] fpn must be one of {', '.join(TOPOLOGIES)}, got {section['fpn']!r}")
+    if not 1 <= section["num_classes"] <= MAX_CLASSES:
+        raise InputError(f"job: [detectors] num_classes must be in [1, {MAX_CLASSES}], got {section['num_classes']}")
 
 
 def _coefficients(values: list, what: str) -> tuple[float, float, float]:
@@ -138,7 +164,7 @@ def _coefficients(values: list, what: str) -> tuple[float, float, float]:
 def load_job(path: str | os.PathLike) -> Job:
     """Read and validate a JOB.toml file."""
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the TOML
     except FileNotFoundError:
         raise InputError(f"job file {os.fspath(path)!r} does not exist") from None
     except (OSError, UnicodeDecodeError) as error:

@@ -202,8 +202,9 @@ def run_detectors_stage(ctx: Context) -> dict[str, Any]:
             raise InputError(f"[detectors] members: no member {index!r} (the family has {len(family)})")
         member = family[index]
         phi = max(0.0, float(member.phi))
-        model = efficientdet(phi, backbone=member.arch, num_classes=section["num_classes"])
-        cost = detector_cost(phi, backbone=member.arch, num_classes=section["num_classes"])
+        options = {"num_classes": section["num_classes"], "topology": section["fpn"]}
+        model = efficientdet(phi, backbone=member.arch, **options)
+        cost = detector_cost(phi, backbone=member.arch, **options)
         description = {k: v for k, v in model.describe().items() if k != "backbone_arch"}
         rows.append({**description, "member": index, "phi": phi, "name": f"det-{index}", "params": cost.params,
                      "macs": cost.macs, "resolution": model.config.image_size,

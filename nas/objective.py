@@ -48,8 +48,9 @@ class Objective:
         if reward not in REWARDS:
             raise InputError(f"reward must be soft, hard or user, got {reward!r}")
         a, b = REWARDS[reward]
-        return cls(float(target), a if alpha is None else float(alpha), b if beta is None else float(beta), kind,
-                   reward if alpha is None and beta is None else "user")
+        if (alpha is not None and float(alpha) != a) or (beta is not None and float(beta) != b):
+            raise InputError(f"--alpha and --beta need --reward user (reward {reward} has alpha {a}, beta {b})")
+        return cls(float(target), a, b, kind, reward)
 
     def exponent(self, cost: float) -> float:
         """w = α if cost ≤ T else β."""

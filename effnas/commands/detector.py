@@ -54,6 +54,9 @@ def resolve(args: argparse.Namespace):
         raise InputError("--member needs --backbone FAMILY.json")
     if args.backbone is not None:
         if args.member is not None:
+            if not os.path.exists(args.backbone):
+                raise InputError(f"--member needs --backbone FAMILY.json; {args.backbone!r} is not a file "
+                                 "(for a preset or arch file, drop --member)")
             backbone = family_member(args.backbone, args.member)
         elif _looks_like_family(args.backbone):
             raise InputError("--backbone is a family file: choose a member with --member I")

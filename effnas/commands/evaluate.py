@@ -107,20 +107,6 @@ def resolve_config(args: argparse.Namespace) -> tuple[str, dict[str, Any], str]:
     return evaluator, config, origin
 
 
-def check_config(evaluator: str, config: dict[str, Any]) -> None:
-    """Check the config against the evaluator's option table when it declares one (proxy's OPTIONS),
-    so that a bad value fails before any data is loaded or any step is trained."""
-    import importlib
-
-    from nas.evaluators import EVALUATORS
-    from nas.evaluators.common import read_options
-
-    module = importlib.import_module(EVALUATORS[evaluator].split(":")[0])
-    table = getattr(module, "OPTIONS", None)
-    if isinstance(table, dict):
-        read_options(config, table)
-
-
 def _overridden(args: argparse.Namespace) -> set[str]:
     """Config keys the user set explicitly with --config."""
     return set(parse_config(args.config)) if args.config else set()
@@ -128,7 +114,7 @@ def _overridden(args: argparse.Namespace) -> set[str]:
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Resolve and check arch, evaluator and config, evaluate once, print a table or JSON."""
-    from nas.evaluators import get_evaluator
+    from nas.evaluators import check_config, get_evaluator
 
     arch = resolve_arch(args.source)
     evaluator_name, config, origin = resolve_config(args)

@@ -140,7 +140,7 @@ def reference_row(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from nas.runners.ray_runner import probe_address
+    from nas.runners.ray_runner import check_fits, local_node, probe_address
     from nas.search import check_out_dir, run_search
 
     if args.top < 1:
@@ -150,6 +150,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     address = args.ray_address or os.environ.get("RAY_ADDRESS")
     if config["runner"] == "ray" and address and address not in ("auto", "local"):
         probe_address(address)
+    elif config["runner"] == "ray":
+        check_fits(config["cpus_per_trial"], config["gpus_per_trial"], [local_node()])
     if not args.quiet:
         print(f"effnas search: {config['strategy']} x {config['evaluator']} on {config['runner']}, "
               f"T = {format_size(config['target']) if config['objective'] == 'macs' else str(config['target']) + ' ms'}"

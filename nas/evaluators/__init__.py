@@ -36,6 +36,27 @@ def get_evaluator(name: str) -> Callable[[Arch, Mapping[str, Any]], dict[str, An
     module, function = EVALUATORS[name].split(":")
     return getattr(importlib.import_module(module), function)
 
+
+def check_config(name: str, config: Mapping[str, Any]) -> None:
+    """Check `config` against evaluator `name`'s option table (its module's ``OPTIONS``) without
+    evaluating anything: unknown keys and bad values raise InputError before any data is loaded."""
+    from .common import read_options
+
+    get_evaluator(name)
+    table = getattr(importlib.import_module(EVALUATORS[name].split(":")[0]), "OPTIONS", None)
+    if isinstance(table, Mapping):
+        read_options(config, table)
+
+
+def check_data(name: str, config: Mapping[str, Any]) -> None:
+    """Load the data evaluator `name` would use with `config` (its module's ``check(config)``, if it
+    has one), so that unreadable data fails before a run writes anything; InputError if it cannot."""
+    check_config(name, config)
+    check = getattr(importlib.import_module(EVALUATORS[name].split(":")[0]), "check", None)
+    if callable(check):
+        check(config)
+
+
 register("zero-cost", "nas.evaluators.zero_cost:evaluate")
 register("naswot", "nas.evaluators.zero_cost:naswot")
 register("synflow", "nas.evaluators.zero_cost:synflow")

@@ -26,10 +26,18 @@ from torch import nn
 from search_spaces import Arch
 
 from ..data import load_dataset
-from .common import build_seeded, option, set_threads
+from .common import Option, build_seeded, read_options, set_threads
 
 SCORES = ("naswot", "synflow")
-DEFAULTS: dict[str, Any] = {"score": "naswot", "resolution": 32, "batch": 32, "dataset": "digits", "seed": 0}
+OPTIONS: dict[str, Option] = {
+    "score": Option("naswot", str, choices=SCORES),
+    "resolution": Option(32, int, 8, 1024),  # px
+    "batch": Option(32, int, 2, 4096),
+    "dataset": Option("digits", str),
+    "seed": Option(0, int, 0, 2**32 - 1),
+    "threads": Option(None, int, 1, 1024),
+}
+DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in OPTIONS.items()}
 
 
 @functools.lru_cache(maxsize=8)
@@ -39,6 +47,12 @@ def minibatch(dataset: str, resolution: int, batch: int, seed: int) -> tuple[tor
     rng = np.random.default_rng([seed, 31337])
     picks = rng.choice(len(data.train_y), size=min(batch, len(data.train_y)), replace=False)
     return data.train_x[torch.from_numpy(picks)].clone(), data.num_classes
+
+
+def check(config: Mapping[str, Any]) -> None:
+    """Load the minibatch a trial would score on (cached), so that bad data fails before a run starts."""
+    options = read_options(config, OPTIONS)
+    minibatch(options["dataset"], options["resolution"], options["batch"], options["seed"])
 
 
 def naswot_score(model: nn.Module, images: torch.Tensor) -> float:
@@ -94,12 +108,9 @@ def synflow_score(model: nn.Module, shape: tuple[int, int, int]) -> float:
 def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """Zero-cost score of `arch` (config: score, resolution, batch, dataset, seed, threads)."""
     start, cpu_start = time.perf_counter(), time.process_time()
-    config = {**DEFAULTS, **dict(config)}
-    score = option(config, "score", "naswot", str, choices=SCORES)
-    resolution = option(config, "resolution", 32, int, 8, 1024)
-    batch = option(config, "batch", 32, int, 2, 4096)
-    seed = option(config, "seed", 0, int)
-    dataset = str(config["dataset"])
+    options = read_options(config, OPTIONS)
+    score, resolution, batch, seed = options["score"], options["resolution"], options["batch"], options["seed"]
+    dataset = options["dataset"]
     set_threads(config)
     images, num_classes = minibatch(dataset, resolution, batch, seed)
     model = build_seeded(arch, num_classes, seed)

@@ -66,6 +66,28 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
     return True
 
 
+def check_fits(cpus_per_trial: float, gpus_per_trial: float = 0.0, nodes: list[dict] | None = None) -> None:
+    """Refuse a per-trial request that no node can hold (Ray would wait for it forever). `nodes`:
+    the resources of each node; default: the live nodes of the connected cluster."""
+    if nodes is None:
+        import ray
+
+        nodes = [node.get("Resources", {}) for node in ray.nodes() if node.get("Alive")]
+    wants = (("CPU", cpus_per_trial, "--cpus-per-trial"), ("GPU", gpus_per_trial, "--gpus-per-trial"))
+    for name, wanted, flag in wants:
+        largest = max((resources.get(name, 0.0) for resources in nodes), default=0.0)
+        if wanted and wanted > largest:
+            raise InputError(f"{flag} {wanted:g} is more than any node of the Ray cluster has "
+                             f"(largest: {largest:g} {name}s)")
+
+
+def local_node(num_cpus: int | None = None) -> dict[str, float]:
+    """The resources an embedded (local) Ray would start with on this machine."""
+    import torch
+
+    return {"CPU": float(num_cpus or os.cpu_count() or 1), "GPU": float(torch.cuda.device_count())}
+
+
 def _trial_name(trial: Any) -> str:
     return f"{trial.config.get('key', 'trial')}_{trial.trial_id}"
 
@@ -89,6 +111,7 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
     failed: list[str] = []
     storage = tempfile.mkdtemp(prefix="effnas-tune-")
     try:
+        check_fits(cpus_per_trial, gpus_per_trial)
         if max_concurrent is None:
             cpus = ray.cluster_resources().get("CPU", 1.0)
             max_concurrent = max(1, int(cpus // cpus_per_trial))
