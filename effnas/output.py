@@ -1,11 +1,34 @@
-"""Printing helpers shared by the sub-commands: JSON to stdout, aligned plain-text tables."""
+"""Output helpers shared by the sub-commands: JSON to stdout, aligned plain-text tables, and the
+checks and saving of a `-o FILE` output."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
+
+from search_spaces import InputError
+from search_spaces.atomic import check_target, write_with
+
+
+def check_output_file(path: str, suffix: str | None = None) -> None:
+    """Refuse an `-o` path before any work: a wrong suffix, a missing folder, or a target that is not
+    a regular file (a folder, a device...)."""
+    if suffix is not None and not path.endswith(suffix):
+        raise InputError(f"export path must end in {suffix}, got {path!r}")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise InputError(f"output folder {parent!r} does not exist")
+    check_target(path)
+
+
+def save_program(program: Any, path: str) -> None:
+    """Write a torch.export program to the .pt2 file `path` (atomically, through the one writer)."""
+    import torch
+
+    write_with(path, lambda handle: torch.export.save(program, handle))
 
 
 def print_json(obj: Any) -> None:

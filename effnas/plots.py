@@ -14,15 +14,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from search_spaces.atomic import write_with  # noqa: E402
+
 
 def _save(fig, path: str | os.PathLike) -> Path:
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp.png")
     fig.tight_layout()
-    fig.savefig(tmp, dpi=110)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
+    try:
+        write_with(path, lambda handle: fig.savefig(handle, format="png", dpi=110))
+    finally:
+        plt.close(fig)
+    return Path(path)
 
 
 def _wrap(text: str, width: int = 90) -> str:

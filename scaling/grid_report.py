@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import Arch
-from search_spaces.atomic import write_json_atomic, write_text_atomic
+from search_spaces.atomic import write_json_atomic, write_text_atomic, write_with
 from search_spaces.units import format_size
 
 from .coefficients import PAPER, Coefficients, coefficients_record
@@ -106,10 +106,10 @@ def plot_grid(result: Mapping[str, Any], path: Path) -> None:
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.name}.tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    tmp.replace(path)
+    try:
+        write_with(path, lambda handle: fig.savefig(handle, format="png"))
+    finally:
+        plt.close(fig)
 
 
 def write_reports(out: Path, result: Mapping[str, Any], plot: bool = True) -> None:

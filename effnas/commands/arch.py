@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from search_spaces import InputError, load_arch
 from search_spaces.atomic import write_text_atomic
 from search_spaces.cost import stage_cost
 from search_spaces.units import format_size
 
-from ..output import format_table, print_json
+from ..output import check_output_file, format_table, print_json, save_program
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -89,17 +88,10 @@ def cmd_export(args: argparse.Namespace) -> int:
     import torch
 
     arch = resolve(args)
-    if not args.output.endswith(".pt2"):
-        raise InputError(f"export path must end in .pt2, got {args.output!r}")
-    parent = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(parent):
-        raise InputError(f"output folder {parent!r} does not exist")
+    check_output_file(args.output, ".pt2")
     model = arch.build(padding="same" if args.padding == "same" else None).eval()
     example = torch.randn(1, arch.in_channels, arch.resolution, arch.resolution)
-    program = torch.export.export(model, (example,))
-    tmp = os.path.join(parent, f".{os.path.basename(args.output)}.tmp")
-    torch.export.save(program, tmp)
-    os.replace(tmp, args.output)
+    save_program(torch.export.export(model, (example,)), args.output)
     cost = arch.cost()
     print(f"exported {arch.name} ({cost.params:,} params, {format_size(cost.macs)} MACs, input "
           f"1x{arch.in_channels}x{arch.resolution}x{arch.resolution}) to {args.output}")
@@ -110,6 +102,8 @@ def cmd_graph(args: argparse.Namespace) -> int:
     import networkx as nx
 
     arch = resolve(args)
+    if args.output:
+        check_output_file(args.output)
     graph = arch.graph()
     if args.output:
         text = "\n".join(nx.generate_graphml(graph))

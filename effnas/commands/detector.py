@@ -6,9 +6,10 @@ import argparse
 import os
 
 from search_spaces import InputError
+from search_spaces.bounds import MAX_CLASSES, MAX_PHI, MAX_RESOLUTION, check_int
 from search_spaces.units import format_size
 
-from ..output import format_table, print_json
+from ..output import check_output_file, format_table, print_json, save_program
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -46,7 +47,7 @@ def resolve(args: argparse.Namespace):
     if args.phi is not None and not args.phi >= 0:
         raise InputError(f"--phi must be >= 0, got {args.phi:g}")
     spec = args.name if args.name is not None else args.phi
-    if args.phi is not None and float(args.phi).is_integer():
+    if args.phi is not None and float(args.phi).is_integer() and args.phi <= MAX_PHI:
         spec = int(args.phi)
     config = get_config(spec)
     backbone = None
@@ -67,21 +68,20 @@ def resolve(args: argparse.Namespace):
         if args.resolution < config.size_multiple or args.resolution % config.size_multiple:
             raise InputError(f"--resolution must be a positive multiple of {config.size_multiple}, "
                              f"got {args.resolution}")
+        check_int(args.resolution, "--resolution", config.size_multiple, MAX_RESOLUTION)
         overrides["image_size"] = args.resolution
-    if args.num_classes < 1:
-        raise InputError(f"--num-classes must be >= 1, got {args.num_classes}")
+    check_int(args.num_classes, "--num-classes", 1, MAX_CLASSES)
     return config, backbone, overrides
 
 
 def _looks_like_family(path: str) -> bool:
     if not os.path.isfile(path):
         return False
-    import json
+    from search_spaces.readers import read_json_file
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError):
+        data = read_json_file(path, "backbone")
+    except InputError:
         return False
     return isinstance(data, dict) and "members" in data
 
@@ -129,23 +129,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from detectors import efficientdet
 
-    if not args.output.endswith(".pt2"):
-        raise InputError(f"export path must end in .pt2, got {args.output!r}")
-    parent = os.path.dirname(os.path.abspath(args.output))
-    if not os.path.isdir(parent):
-        raise InputError(f"output folder {parent!r} does not exist")
+    check_output_file(args.output, ".pt2")
     config, backbone, overrides = resolve(args)
     model = efficientdet(config, backbone=backbone, num_classes=args.num_classes, **overrides).eval()
     size = model.config.image_size
     example = torch.randn(1, model.backbone_arch.in_channels, size, size)
-    program = torch.export.export(model, (example,))
-    tmp = os.path.join(parent, f".{os.path.basename(args.output)}.tmp")
-    try:
-        torch.export.save(program, tmp)
-        os.replace(tmp, args.output)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    save_program(torch.export.export(model, (example,)), args.output)
     params = sum(p.numel() for p in model.parameters())
     print(f"exported {model.config.name} ({params:,} params, input 1x3x{size}x{size}; outputs: class and box "
           f"maps for {len(model.topology.levels)} levels) to {args.output}")

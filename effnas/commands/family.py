@@ -10,7 +10,7 @@ from search_spaces import InputError
 from search_spaces.atomic import write_text_atomic
 from search_spaces.units import format_size, parse_sizes
 
-from ..output import format_table
+from ..output import check_output_file, format_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -65,9 +65,7 @@ def cmd_family(args: argparse.Namespace) -> int:
     from scaling.official import official_comparison
 
     if args.output:
-        parent = os.path.dirname(os.path.abspath(args.output))
-        if not os.path.isdir(parent):
-            raise InputError(f"output folder {parent!r} does not exist")
+        check_output_file(args.output)
     coefficients = resolve_coefficients(args)
     if args.phis is not None:
         family = make_family(args.base, phis=parse_phis(args.phis), coefficients=coefficients,

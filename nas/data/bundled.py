@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from search_spaces import InputError
+from search_spaces.atomic import write_with
 
 from .safe_pickle import safe_load
 from .sources import ArraySource
@@ -87,11 +88,8 @@ def cached_arrays(stem: str, build: Callable[[], tuple[np.ndarray, np.ndarray]])
     try:
         paths[0].parent.mkdir(parents=True, exist_ok=True)
         for path, array in zip(paths[::-1], arrays[::-1], strict=True):  # labels first: x marks a whole cache
-            temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-            with open(temporary, "wb") as handle:
-                np.save(handle, array, allow_pickle=False)
-            os.replace(temporary, path)
-    except OSError:
+            write_with(path, lambda handle, array=array: np.save(handle, array, allow_pickle=False))
+    except (OSError, InputError):
         pass
     return arrays
 
