@@ -8,12 +8,12 @@ Unknown keys, wrong types and impossible values raise InputError naming the key.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from search_spaces import InputError
+from search_spaces.readers import parse_toml_text, read_text_file
 from search_spaces.units import parse_size
 
 STAGES = ("search", "grid", "family", "detectors")
@@ -79,10 +79,7 @@ def _check_section(name: str, raw: Any) -> dict[str, Any]:
 
 def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
     """Parse and validate JOB.toml text (see jobs/*.toml for examples)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"job {os.fspath(path)!r} is not valid TOML: {error}") from None
+    data = parse_toml_text(text, f"job {os.fspath(path)!r}")  # bounded: size, nesting, finite numbers
     unknown = sorted(set(data) - set(SCHEMA))
     if unknown:
         raise InputError(f"job: unknown section [{unknown[0]}] (known: {', '.join(SCHEMA)})")
@@ -163,10 +160,4 @@ def _coefficients(values: list, what: str) -> tuple[float, float, float]:
 
 def load_job(path: str | os.PathLike) -> Job:
     """Read and validate a JOB.toml file."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")  # a byte-order mark is not part of the TOML
-    except FileNotFoundError:
-        raise InputError(f"job file {os.fspath(path)!r} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise InputError(f"cannot read job file {os.fspath(path)!r}: {error}") from None
-    return parse_job(text, path)
+    return parse_job(read_text_file(path, "job"), path)

@@ -10,13 +10,13 @@ tolerance of 0.1 (the band [1.9, 2.1], ±5%). The paper's own α = 1.2, β = 1.1
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 from typing import Any
 
 from search_spaces import InputError
-from search_spaces.atomic import read_json_file
+from search_spaces.bounds import MAX_COEFFICIENT, MIN_COEFFICIENT, check_number
+from search_spaces.readers import read_json_file
 
 TARGET_PRODUCT = 2.0
 TOLERANCE = 0.1
@@ -32,10 +32,9 @@ class Coefficients:
     gamma: float = 1.15
 
     def __post_init__(self) -> None:
-        for label, value in (("alpha", self.alpha), ("beta", self.beta), ("gamma", self.gamma)):
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-                raise InputError(f"coefficient {label} must be a positive finite number, got {value!r}")
-            object.__setattr__(self, label, float(value))
+        for label in ("alpha", "beta", "gamma"):
+            value = check_number(getattr(self, label), f"coefficient {label}", MIN_COEFFICIENT, MAX_COEFFICIENT)
+            object.__setattr__(self, label, value)
 
     @property
     def product(self) -> float:

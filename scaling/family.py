@@ -14,15 +14,15 @@ Every member's `arch` reloads (load_arch / Arch.from_dict) to exactly its `macs`
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from search_spaces import Arch, InputError, load_arch
-from search_spaces.atomic import read_json_file
+from search_spaces.bounds import MAX_PHI, MAX_SIZE, check_int, check_number
 from search_spaces.presets import PRESETS, preset
+from search_spaces.readers import read_json_file
 from search_spaces.units import parse_size
 
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
@@ -148,11 +148,14 @@ def family_from_dict(data: Any, source: str = "family") -> Family:
     _need(not unknown, f"{source}: unknown keys {unknown}")
     base = data.get("base")
     _need(isinstance(base, str | dict), f"{source}: 'base' must be a preset name or an Arch JSON object")
-    base_arch = preset(base) if isinstance(base, str) else Arch.from_dict(base)
+    base_arch = preset(base) if isinstance(base, str) else Arch.from_dict(base, where=f"{source}: base")
     coefficients = data.get("coefficients")
     _need(isinstance(coefficients, dict) and set(coefficients) == {"alpha", "beta", "gamma"},
           f"{source}: 'coefficients' must be an object with alpha, beta, gamma")
-    coefficients = as_coefficients(coefficients)
+    try:
+        coefficients = as_coefficients(coefficients)
+    except InputError as error:
+        raise InputError(f"{source}: {error}") from None
     members = data.get("members")
     _need(isinstance(members, list) and members, f"{source}: 'members' must be a non-empty list")
     loaded = []
@@ -160,15 +163,13 @@ def family_from_dict(data: Any, source: str = "family") -> Family:
         where = f"{source}: member {index}"
         _need(isinstance(item, dict) and set(item) == set(MEMBER_KEYS),
               f"{where} must have exactly the keys {', '.join(MEMBER_KEYS)}")
-        phi = item["phi"]
-        _need(isinstance(phi, int | float) and not isinstance(phi, bool) and math.isfinite(phi),
-              f"{where}: 'phi' must be a number")
+        phi = check_number(item["phi"], f"{where}: phi", -MAX_PHI, MAX_PHI)
         target = item["target_macs"]
-        _need(target is None or (_is_int(target) and target > 0),
-              f"{where}: 'target_macs' must be null or a positive integer")
+        if target is not None:
+            check_int(target, f"{where}: target_macs (or null)", 1, MAX_SIZE)
         for key in ("macs", "params", "resolution"):
             _need(_is_int(item[key]) and item[key] > 0, f"{where}: {key!r} must be a positive integer")
-        arch = Arch.from_dict(item["arch"])
+        arch = Arch.from_dict(item["arch"], where=f"{where}: arch")
         cost = arch.cost()
         _need(cost.macs == item["macs"] and cost.params == item["params"],
               f"{where}: arch gives {cost.macs} MACs / {cost.params} params, the file says "

@@ -11,8 +11,9 @@ from __future__ import annotations
 import math
 
 from search_spaces import Arch, InputError
+from search_spaces.bounds import MAX_RESOLUTION
 
-from .scale import MAX_RESOLUTION, RESOLUTION_MULTIPLE, scale
+from .scale import RESOLUTION_MULTIPLE, last_valid, scale
 
 RULES = ("depth", "width", "resolution")
 
@@ -21,8 +22,10 @@ def _closest(base: Arch, rule: str, target: float, low: float, high: float) -> A
     def member(m: float) -> Arch:
         return scale(base, **{rule: m}, name=f"{base.name}-{rule}x{m:.4g}")
 
+    high = last_valid(member, low, high)  # the largest multiplier within search_spaces.bounds
     if member(high).cost().macs < target:
-        raise InputError(f"{rule}-only scaling of {base.name} cannot reach {target:.3g} MACs")
+        raise InputError(f"{rule}-only scaling of {base.name} cannot reach {target:.3g} MACs "
+                         "within the bounds of docs/BOUNDS.md")
     for _ in range(60):
         middle = 0.5 * (low + high)
         if member(middle).cost().macs >= target:

@@ -16,14 +16,15 @@ Floors for negative φ: width multiplier ≥ WIDTH_FLOOR = 0.25 (MobileNet's sma
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from search_spaces import Arch, InputError
+from search_spaces.bounds import MAX_MULTIPLIER, MAX_PHI, MAX_RESOLUTION
 
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
 
 RESOLUTION_MULTIPLE = 8
 MIN_RESOLUTION = 64
-MAX_RESOLUTION = 8192
 WIDTH_FLOOR = 0.25
 DECIMALS = 6
 
@@ -42,8 +43,8 @@ def compound_multipliers(phi: float, coefficients: Coefficients) -> tuple[float,
 def _check_phi(phi: float) -> float:
     if isinstance(phi, bool) or not isinstance(phi, int | float) or not math.isfinite(phi):
         raise InputError(f"phi must be a finite number, got {phi!r}")
-    if abs(phi) > 50:
-        raise InputError(f"phi must be within [-50, 50], got {phi:g}")
+    if abs(phi) > MAX_PHI:
+        raise InputError(f"phi must be within [-{MAX_PHI:g}, {MAX_PHI:g}], got {phi:g}")
     return float(phi)
 
 
@@ -68,10 +69,31 @@ def scale(arch: Arch, width: float = 1.0, depth: float = 1.0, resolution: float 
         raise InputError(f"scaled resolution {pixels:.0f} px exceeds the maximum {MAX_RESOLUTION}")
     floor = min(MIN_RESOLUTION, arch.resolution)
     new_resolution = arch.resolution if resolution == 1.0 else round_resolution(pixels, floor=floor)
-    if new_width > 1e4 or new_depth > 1e4 or new_depth <= 0:
+    if new_width > MAX_MULTIPLIER or new_depth > MAX_MULTIPLIER or new_depth <= 0:
         raise InputError(f"scaled multipliers out of range (width {new_width:g}, depth {new_depth:g})")
     scaled = arch.scaled(width=new_width, depth=new_depth, resolution=new_resolution)
     return scaled.with_(name=name) if name else scaled
+
+
+def last_valid(make: Callable[[float], Arch], valid: float, invalid: float, precision: float = 1e-6) -> float:
+    """The value nearest `invalid` for which `make` builds an Arch within the bounds (search_spaces.bounds).
+
+    `make(valid)` must succeed; validity must be monotone between the two (bigger multipliers only
+    break bounds). Returns `invalid` itself when `make(invalid)` succeeds.
+    """
+    def ok(value: float) -> bool:
+        try:
+            make(value)
+        except InputError:
+            return False
+        return True
+
+    if ok(invalid):
+        return invalid
+    while abs(invalid - valid) > precision:
+        middle = 0.5 * (valid + invalid)
+        valid, invalid = (middle, invalid) if ok(middle) else (valid, middle)
+    return valid
 
 
 def compound_scale(arch: Arch, phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, *,

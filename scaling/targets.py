@@ -29,18 +29,18 @@ from functools import lru_cache
 import numpy as np
 
 from search_spaces import Arch, InputError
+from search_spaces.bounds import MAX_CHANNELS, MAX_LAYERS, MAX_PHI, MAX_RESOLUTION
 from search_spaces.cost import _layer, layer_cost  # _layer: the cached per-layer closed form
 from search_spaces.rounding import round_filters
 from search_spaces.units import format_size
 
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
-from .scale import MAX_RESOLUTION, MIN_RESOLUTION, RESOLUTION_MULTIPLE, WIDTH_FLOOR, compound_scale
+from .scale import MIN_RESOLUTION, RESOLUTION_MULTIPLE, WIDTH_FLOOR, compound_scale, last_valid
 
 DRIFT_TOLERANCE = 0.10
 RESOLUTION_WINDOW = 0.06
 TIE_BAND = 0.001
 MAX_VARIED_STAGES = 8
-PHI_LIMIT = 50.0
 
 
 @dataclass(frozen=True)
@@ -168,14 +168,14 @@ def compound_macs(base: Arch, phi: float, coefficients: Coefficients) -> int:
     return compound_scale(base, phi, coefficients=coefficients, allow_any=True).cost().macs
 
 
+@lru_cache(maxsize=256)
 def phi_range(base: Arch, coefficients: Coefficients) -> tuple[float, float]:
-    """[φ_min, φ_max] searched: φ_max keeps resolution ≤ 8192 px and multipliers ≤ 1e4."""
-    high = PHI_LIMIT
-    for growth, value, limit in ((coefficients.gamma, base.resolution, MAX_RESOLUTION - 4),
-                                 (coefficients.beta, base.width, 1e4), (coefficients.alpha, base.depth, 1e4)):
-        if growth > 1:
-            high = min(high, math.log(limit / value) / math.log(growth) - 1e-6)
-    return -PHI_LIMIT, high
+    """[φ_min, φ_max] searched: within ±MAX_PHI, the compound member stays within the bounds of
+    search_spaces.bounds (resolution, multipliers, channels, layers)."""
+    def make(phi: float) -> Arch:
+        return compound_scale(base, phi, coefficients=coefficients, allow_any=True)
+
+    return last_valid(make, 0.0, -MAX_PHI), last_valid(make, 0.0, MAX_PHI)
 
 
 def smallest_macs(base: Arch, coefficients: Coefficients | None = None) -> int:
@@ -249,7 +249,8 @@ def fit_target(base: Arch, target: int, coefficients: Coefficients | None = None
         raise RuntimeError(f"target search cost table disagrees with the cost model ({cost.macs} vs {hood.macs[f, r]})")
     if phi_hi >= phi_range(unpinned, coefficients)[1] and cost.macs < target * 0.99:
         raise InputError(f"target {format_size(target)} MACs is above the largest member {base.name} can reach "
-                         f"(about {format_size(cost.macs)} MACs, resolution capped at {MAX_RESOLUTION} px)")
+                         f"(about {format_size(cost.macs)} MACs: members stay within {MAX_RESOLUTION} px, "
+                         f"{MAX_CHANNELS} channels and {MAX_LAYERS} layers)")
     return TargetFit(target=int(target), phi=phi, arch=arch, macs=cost.macs, params=cost.params,
                      error=(cost.macs - target) / target, drift=float(hood.drift[f, r]))
 

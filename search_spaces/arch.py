@@ -15,7 +15,22 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from .blocks import BlockArgs, parse_blocks
+from .bounds import (
+    MAX_CHANNELS,
+    MAX_CLASSES,
+    MAX_DIVISOR,
+    MAX_LAYERS,
+    MAX_MULTIPLIER,
+    MAX_REPEATS,
+    MAX_RESOLUTION,
+    MAX_STAGES,
+    MIN_RESOLUTION,
+    check_channels,
+    check_int,
+    check_number,
+)
 from .errors import InputError
+from .readers import parse_json_text, read_json_file
 from .rounding import round_filters, round_repeats
 
 if TYPE_CHECKING:
@@ -26,6 +41,22 @@ if TYPE_CHECKING:
 
 SCHEMA = "effnas.arch/1"
 ACTIVATIONS = ("swish", "relu")
+# JSON type of each optional field of an arch object; values and bounds are checked by Arch itself
+FIELDS = {"name": str, "width": float, "depth": float, "resolution": int, "dropout": float,
+          "drop_connect": float, "stem_filters": int, "head_filters": int, "num_classes": int,
+          "in_channels": int, "activation": str, "divisor": int, "bn_eps": float, "bn_momentum": float,
+          "stage_repeats": list, "stage_filters": list}
+
+
+def _field(key: str, kind: type, value: Any, where: str) -> Any:
+    """One JSON field checked for its type only (ints count as numbers; lists may be null)."""
+    if kind is list and value is None:
+        return None
+    ok = isinstance(value, int | float) if kind is float else isinstance(value, kind)
+    if isinstance(value, bool) or not ok:
+        names = {str: "a string", int: "a whole number", float: "a number", list: "a list of whole numbers"}
+        raise InputError(f"{where}: {key} must be {names[kind]}, got {value!r}")
+    return tuple(value) if kind is list else value
 
 
 @dataclass(frozen=True)
@@ -57,27 +88,45 @@ class Arch:
         if not self.blocks:
             raise InputError("an architecture needs at least one block")
         object.__setattr__(self, "blocks", tuple(self.blocks))
-        for label, value in (("width", self.width), ("depth", self.depth)):
-            if not (isinstance(value, int | float) and value > 0 and value == value and value < 1e4):
-                raise InputError(f"{label} multiplier must be a positive number, got {value!r}")
-        if not (isinstance(self.resolution, int) and 8 <= self.resolution <= 8192):
-            raise InputError(f"resolution must be a whole number of pixels in 8..8192, got {self.resolution!r}")
-        for label, value in (("dropout", self.dropout), ("drop_connect", self.drop_connect)):
-            if not 0.0 <= value < 1.0:
-                raise InputError(f"{label} must be in [0, 1), got {value!r}")
+        if len(self.blocks) > MAX_STAGES:
+            raise InputError(f"an architecture has at most {MAX_STAGES} blocks, got {len(self.blocks)}")
+        for label in ("width", "depth"):
+            check_number(getattr(self, label), f"{label} multiplier", 0.0, MAX_MULTIPLIER, open_low=True)
+        check_int(self.resolution, "resolution (pixels)", MIN_RESOLUTION, MAX_RESOLUTION)
+        for label in ("dropout", "drop_connect"):
+            check_number(getattr(self, label), label, 0.0, 1.0, open_high=True)
+        check_number(self.bn_eps, "bn_eps", 0.0, 1.0, open_low=True)
+        check_number(self.bn_momentum, "bn_momentum", 0.0, 1.0)
         if self.activation not in ACTIVATIONS:
             raise InputError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        positive = ("stem_filters", "head_filters", "num_classes", "in_channels", "divisor")
-        for label in positive:
-            if int(getattr(self, label)) < 1:
-                raise InputError(f"{label} must be >= 1, got {getattr(self, label)!r}")
-        for label in ("stage_repeats", "stage_filters"):
+        for label in ("stem_filters", "head_filters", "in_channels"):
+            check_channels(getattr(self, label), label)
+        check_int(self.num_classes, "num_classes", 1, MAX_CLASSES)
+        check_int(self.divisor, "divisor", 1, MAX_DIVISOR)
+        for label, high in (("stage_repeats", MAX_REPEATS), ("stage_filters", MAX_CHANNELS)):
             pinned = getattr(self, label)
             if pinned is not None:
-                pinned = tuple(int(v) for v in pinned)
-                object.__setattr__(self, label, pinned)
-                if len(pinned) != len(self.blocks) or min(pinned) < 1:
+                if len(pinned) != len(self.blocks):
                     raise InputError(f"{label} needs one positive value per stage ({len(self.blocks)})")
+                pinned = tuple(check_int(v, f"{label}[{i}]", 1, high) for i, v in enumerate(pinned))
+                object.__setattr__(self, label, pinned)
+        self._check_scaled()
+
+    def _check_scaled(self) -> None:
+        """The scaled network stays within the channel and layer bounds (search_spaces.bounds)."""
+        for label, value in (("stem", self.stem_channels), ("head", self.head_channels)):
+            if value > MAX_CHANNELS:
+                raise InputError(f"{label} conv has {value} channels after width scaling (width {self.width:g}); "
+                                 f"at most {MAX_CHANNELS}")
+        for index in range(len(self.blocks)):
+            try:
+                self.stage(index)
+            except InputError as error:
+                raise InputError(f"stage {index + 1} after scaling (width {self.width:g}, depth {self.depth:g}): "
+                                 f"{error}") from None
+        if self.num_layers > MAX_LAYERS:
+            raise InputError(f"{self.num_layers} layers after depth scaling (depth {self.depth:g}); "
+                             f"an architecture has at most {MAX_LAYERS}")
 
     # ------------------------------------------------------------------ scaling
     def with_(self, **changes: Any) -> Arch:
@@ -100,19 +149,23 @@ class Arch:
     def head_channels(self) -> int:
         return round_filters(self.head_filters, self.width, self.divisor)
 
+    def stage(self, index: int) -> BlockArgs:
+        """Stage `index` after width/depth scaling: filters rounded, repeats ceiled, input chained."""
+        previous = self.stem_channels if index == 0 else self._stage_filters(index - 1)
+        block = self.blocks[index]
+        repeats = (self.stage_repeats[index] if self.stage_repeats
+                   else round_repeats(block.repeats, self.depth))
+        return replace(block, in_filters=previous, out_filters=self._stage_filters(index), repeats=repeats)
+
+    def _stage_filters(self, index: int) -> int:
+        if self.stage_filters:
+            return self.stage_filters[index]
+        return round_filters(self.blocks[index].out_filters, self.width, self.divisor)
+
     @cached_property
     def stages(self) -> tuple[BlockArgs, ...]:
         """Stages after width/depth scaling: filters rounded, repeats ceiled, inputs chained."""
-        out: list[BlockArgs] = []
-        previous = self.stem_channels
-        for index, block in enumerate(self.blocks):
-            filters = (self.stage_filters[index] if self.stage_filters
-                       else round_filters(block.out_filters, self.width, self.divisor))
-            repeats = (self.stage_repeats[index] if self.stage_repeats
-                       else round_repeats(block.repeats, self.depth))
-            out.append(replace(block, in_filters=previous, out_filters=filters, repeats=repeats))
-            previous = filters
-        return tuple(out)
+        return tuple(self.stage(index) for index in range(len(self.blocks)))
 
     @property
     def num_layers(self) -> int:
@@ -173,50 +226,34 @@ class Arch:
         return json.dumps(self.to_dict(), indent=indent)
 
     @classmethod
-    def from_dict(cls, data: Any) -> Arch:
+    def from_dict(cls, data: Any, where: str = "architecture JSON") -> Arch:
+        """Validate an arch object (schema, keys, the type and bounds of every field) and build the Arch.
+
+        Every problem is an InputError starting with `where` and naming the field, e.g.
+        "architecture JSON: stage_repeats[0] must be in 1..128, got 1000".
+        """
         if not isinstance(data, dict):
-            raise InputError("architecture JSON must be an object")
+            raise InputError(f"{where} must be an object")
         if data.get("schema", SCHEMA) != SCHEMA:
-            raise InputError(f"architecture JSON has schema {data.get('schema')!r}, expected {SCHEMA!r}")
-        if "blocks" not in data or not isinstance(data["blocks"], list):
-            raise InputError("architecture JSON needs a list of block strings under 'blocks'")
-        allowed = {"schema", "name", "blocks", "width", "depth", "resolution", "dropout", "drop_connect",
-                   "stem_filters", "head_filters", "num_classes", "in_channels", "activation", "divisor",
-                   "bn_eps", "bn_momentum", "stage_repeats", "stage_filters"}
-        unknown = sorted(set(data) - allowed)
+            raise InputError(f"{where} has schema {data.get('schema')!r}, expected {SCHEMA!r}")
+        unknown = sorted(set(data) - set(FIELDS) - {"schema", "blocks"})
         if unknown:
-            raise InputError(f"architecture JSON has unknown keys {unknown}")
-        types = {"name": str, "activation": str, "resolution": int, "stem_filters": int,
-                 "head_filters": int, "num_classes": int, "in_channels": int, "divisor": int}
-        for key, kind in types.items():
-            if key in data and (not isinstance(data[key], kind) or isinstance(data[key], bool)):
-                raise InputError(f"architecture JSON: {key!r} must be {kind.__name__}, got {data[key]!r}")
-        for key in ("width", "depth", "dropout", "drop_connect", "bn_eps", "bn_momentum"):
-            if key in data and (isinstance(data[key], bool) or not isinstance(data[key], int | float)):
-                raise InputError(f"architecture JSON: {key!r} must be a number, got {data[key]!r}")
-        if not all(isinstance(b, str) for b in data["blocks"]):
-            raise InputError("architecture JSON: every entry of 'blocks' must be a block string")
-        kwargs = {k: v for k, v in data.items() if k not in ("schema", "blocks")}
-        for key in ("stage_repeats", "stage_filters"):
-            if key in kwargs and kwargs[key] is not None:
-                kwargs[key] = tuple(kwargs[key])
-        stem = int(kwargs.get("stem_filters", 32))
-        return cls(blocks=parse_blocks(data["blocks"], stem_filters=stem), **kwargs)
+            raise InputError(f"{where} has unknown keys {unknown}")
+        blocks = data.get("blocks")
+        if not isinstance(blocks, list) or not all(isinstance(b, str) for b in blocks):
+            raise InputError(f"{where} needs a list of block strings under 'blocks'")
+        kwargs = {key: _field(key, kind, data[key], where) for key, kind in FIELDS.items() if key in data}
+        try:
+            return cls(blocks=parse_blocks(blocks, stem_filters=kwargs.get("stem_filters", 32)), **kwargs)
+        except InputError as error:
+            raise InputError(f"{where}: {error}") from None
 
     @classmethod
     def from_json(cls, text: str | os.PathLike) -> Arch:
-        """Parse JSON text, or read it from a path."""
+        """Parse JSON text, or read it from a path (bounded: see search_spaces.readers)."""
         if isinstance(text, os.PathLike) or (isinstance(text, str) and not text.lstrip().startswith("{")):
-            try:
-                with open(text, encoding="utf-8") as handle:
-                    text = handle.read()
-            except OSError as error:
-                raise InputError(f"cannot read architecture file {str(text)!r}: {error.strerror}") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError(f"architecture JSON is not valid JSON: {error.msg} at line {error.lineno}") from None
-        return cls.from_dict(data)
+            return cls.from_dict(read_json_file(text, "architecture"), where=f"architecture file {str(text)!r}")
+        return cls.from_dict(parse_json_text(text, "architecture JSON"))
 
     def block_strings(self) -> list[str]:
         return [b.to_string() for b in self.blocks]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
+from .bounds import MAX_CHANNELS, MAX_NUMBER_DIGITS, MAX_REPEATS, MAX_STAGES
 from .errors import InputError
 
 OPS = ("mbconv", "conv")
@@ -48,12 +49,16 @@ class BlockArgs:
 
     def __post_init__(self) -> None:
         checks = [
-            (self.repeats >= 1, f"repeats must be >= 1, got {self.repeats}"),
+            (1 <= self.repeats <= MAX_REPEATS, f"repeats must be in 1..{MAX_REPEATS}, got {self.repeats}"),
             (self.kernel in (1, 3, 5, 7, 9), f"kernel must be 1, 3, 5, 7 or 9, got {self.kernel}"),
             (self.stride in (1, 2), f"stride must be 1 or 2, got {self.stride}"),
             (1 <= self.expand_ratio <= 16, f"expansion must be in 1..16, got {self.expand_ratio}"),
-            (self.in_filters >= 1, f"input filters must be >= 1, got {self.in_filters}"),
-            (self.out_filters >= 1, f"output filters must be >= 1, got {self.out_filters}"),
+            (1 <= self.in_filters <= MAX_CHANNELS,
+             f"input filters must be in 1..{MAX_CHANNELS}, got {self.in_filters}"),
+            (1 <= self.out_filters <= MAX_CHANNELS,
+             f"output filters must be in 1..{MAX_CHANNELS}, got {self.out_filters}"),
+            (self.expanded_filters <= MAX_CHANNELS,
+             f"expanded filters (filters x expansion) must be at most {MAX_CHANNELS}, got {self.expanded_filters}"),
             (0.0 <= self.se_ratio <= 1.0, f"SE ratio must be in [0, 1], got {self.se_ratio}"),
             (self.skip in SKIPS, f"skip must be one of {SKIPS}, got {self.skip!r}"),
             (self.op in OPS, f"op must be one of {OPS}, got {self.op!r}"),
@@ -61,6 +66,12 @@ class BlockArgs:
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
+
+    @property
+    def expanded_filters(self) -> int:
+        """The widest conv of the stage: input (or, for repeats, output) filters times the expansion."""
+        widest = max(self.in_filters, self.out_filters) if self.repeats > 1 else self.in_filters
+        return widest * self.expand_ratio
 
     @property
     def has_se(self) -> bool:
@@ -93,6 +104,8 @@ def _format_float(value: float) -> str:
 
 
 _TOKEN = re.compile(r"^(se|noskip|poolskip|[a-z])(.*)$")
+_WHOLE = re.compile(r"[0-9]+")                                      # ASCII digits only (not ², not ١)
+_DECIMAL = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _INT_KEYS = {"r": "repeats", "k": "kernel", "e": "expand_ratio", "i": "in_filters", "o": "out_filters",
              "c": "out_filters"}
 
@@ -122,18 +135,15 @@ def parse_block(text: str, in_filters: int | None = None) -> BlockArgs:
                 raise InputError(f"block {text!r}: cannot read token {token!r}")
             values["skip"] = "none" if key == "noskip" else "pool"
         elif key == "se":
-            try:
-                values["se_ratio"] = float(value)
-            except ValueError:
-                raise InputError(f"block {text!r}: SE ratio {value!r} is not a number") from None
+            if not _DECIMAL.fullmatch(value) or len(value) > 3 * MAX_NUMBER_DIGITS:
+                raise InputError(f"block {text!r}: SE ratio {value!r} is not a number like 0.25")
+            values["se_ratio"] = float(value)
         elif key == "s":
-            if not re.fullmatch(r"\d\d?", value) or (len(value) == 2 and value[0] != value[1]):
+            if not re.fullmatch(r"[0-9][0-9]?", value) or (len(value) == 2 and value[0] != value[1]):
                 raise InputError(f"block {text!r}: stride {value!r} must be like s1, s2, s11 or s22")
             values["stride"] = int(value[0])
         elif key in _INT_KEYS:
-            if not value.isdigit():
-                raise InputError(f"block {text!r}: {key}{value} needs a whole number after {key!r}")
-            values[_INT_KEYS[key]] = int(value)
+            values[_INT_KEYS[key]] = _whole(value, key, text)
         else:
             raise InputError(f"block {text!r}: unknown key {key!r} in token {token!r}")
     if "c" in seen and "o" in seen:
@@ -157,10 +167,21 @@ def parse_block(text: str, in_filters: int | None = None) -> BlockArgs:
         raise InputError(f"block {text!r}: {error}") from None
 
 
+def _whole(value: str, key: str, text: str) -> int:
+    """The whole number after `key` in a block string: ASCII digits, at most MAX_NUMBER_DIGITS of them."""
+    if not _WHOLE.fullmatch(value):
+        raise InputError(f"block {text!r}: {key}{value} needs a whole number (digits 0-9) after {key!r}")
+    if len(value) > MAX_NUMBER_DIGITS:
+        raise InputError(f"block {text!r}: {key}{value[:MAX_NUMBER_DIGITS]}... is too large")
+    return int(value)
+
+
 def parse_blocks(texts: list[str] | tuple[str, ...], stem_filters: int = 32) -> tuple[BlockArgs, ...]:
     """Parse a list of block strings; timm strings take their input from the previous stage."""
     if not texts:
         raise InputError("no block strings given")
+    if len(texts) > MAX_STAGES:
+        raise InputError(f"{len(texts)} blocks given; an architecture has at most {MAX_STAGES}")
     blocks: list[BlockArgs] = []
     previous = stem_filters
     for text in texts:

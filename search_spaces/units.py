@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 
+from .bounds import MAX_SIZE
 from .errors import InputError
 
 _SUFFIX = {"": 1, "K": 1e3, "M": 1e6, "G": 1e9, "B": 1e9, "T": 1e12}
@@ -22,8 +23,12 @@ def parse_size(text: str | int | float, what: str = "size") -> int:
         if not match:
             raise InputError(f"{what} must be a number like 400M, 1.8G or 2.5e9, got {text!r}")
         value = float(match.group(1)) * _SUFFIX[match.group(2).upper()]
-    if not math.isfinite(value) or value <= 0:
+    if math.isnan(value):
+        raise InputError(f"{what} must be a number like 400M, 1.8G or 2.5e9, got {text!r}")
+    if value <= 0:
         raise InputError(f"{what} must be positive, got {text!r}")
+    if value > MAX_SIZE:
+        raise InputError(f"{what} {text!r} is too large: at most {MAX_SIZE // 10**12}T ({MAX_SIZE:.0e})")
     return int(round(value))
 
 

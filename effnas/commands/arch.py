@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from search_spaces import InputError, load_arch
+from search_spaces import load_arch
 from search_spaces.atomic import write_text_atomic
 from search_spaces.cost import stage_cost
 from search_spaces.units import format_size
@@ -45,10 +45,6 @@ def _source_args(parser: argparse.ArgumentParser) -> None:
 
 def resolve(args: argparse.Namespace):
     arch = load_arch(args.source if len(args.source) > 1 else args.source[0])
-    for label in ("width", "depth", "resolution"):
-        value = getattr(args, label)
-        if value is not None and not value > 0:
-            raise InputError(f"--{label} must be positive, got {value}")
     if any(getattr(args, k) is not None for k in ("width", "depth", "resolution")):
         arch = arch.scaled(args.width, args.depth, args.resolution)
     return arch

@@ -16,6 +16,7 @@ from typing import Any
 
 from search_spaces import Arch, InputError, load_arch
 from search_spaces.presets import PRESETS as ARCH_PRESETS
+from search_spaces.readers import read_json_file
 from search_spaces.units import format_size
 
 from ..output import format_table, print_json
@@ -64,19 +65,10 @@ def resolve_arch(source: list[str]) -> Arch:
 
 def _arch_from_record(path: str) -> Arch:
     """The arch of a JSON file: a best.json record (arch under "arch") or a plain arch JSON."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as error:
-        raise InputError(f"cannot read {path!r}: {error.strerror}") from None
-    except (ValueError, UnicodeDecodeError) as error:
-        raise InputError(f"{path!r} is not valid JSON: {error}") from None
+    data = read_json_file(path, "architecture", finite=False)  # a record's metrics may be NaN
     if isinstance(data, dict) and "arch" in data:
-        try:
-            return Arch.from_dict(data["arch"])
-        except InputError as error:
-            raise InputError(f"{path!r}: its 'arch' entry: {error}") from None
-    return load_arch(path)
+        return Arch.from_dict(data["arch"], where=f"{path!r}: its 'arch' entry")
+    return Arch.from_dict(data, where=f"architecture file {path!r}")
 
 
 def resolve_config(args: argparse.Namespace) -> tuple[str, dict[str, Any], str]:

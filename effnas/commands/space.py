@@ -6,7 +6,8 @@ import argparse
 
 import numpy as np
 
-from search_spaces import InputError, MnasNetSpace
+from search_spaces import MnasNetSpace
+from search_spaces.bounds import MAX_SAMPLES, check_int
 from search_spaces.units import format_size
 
 from ..output import format_table, print_json
@@ -30,8 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> int:
-    if not 1 <= args.n <= 100000:
-        raise InputError(f"--n must be in 1..100000, got {args.n}")
+    check_int(args.n, "--n", 1, MAX_SAMPLES)
     space = MnasNetSpace(filters=args.filters)
     rng = np.random.default_rng(args.seed)
     members = []

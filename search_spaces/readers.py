@@ -1,0 +1,117 @@
+"""The one reader of user files (JSON and TOML): bounded size, strict UTF-8, bounded nesting, finite numbers.
+
+Every problem is an InputError naming the file: a missing or unreadable file, one larger than
+MAX_FILE_BYTES (at most that many bytes plus one are read, so /dev/zero is refused at once), bytes
+that are not UTF-8, syntax errors, nesting deeper than MAX_NESTING, NaN/Infinity or numbers out of
+the float range (unless ``finite=False``), and integers too long to convert.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import tomllib
+from typing import Any
+
+from .bounds import MAX_FILE_BYTES, MAX_KEY_PARTS, MAX_NESTING
+from .errors import InputError
+
+# a dotted TOML key (at a line start, in a [header] or an inline table) of more than MAX_KEY_PARTS parts
+_PART = r"""(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')"""
+_LONG_KEY = re.compile(rf"(?:^|[{{,\[])[ \t]*+{_PART}(?:[ \t]*+\.[ \t]*+{_PART}){{{MAX_KEY_PARTS}}}", re.MULTILINE)
+
+
+def read_text_file(path: str | os.PathLike, what: str) -> str:
+    """The UTF-8 text of the file at `path` (at most MAX_FILE_BYTES); `what` names it in errors."""
+    name = f"{what} file {os.fspath(path)!r}"
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise InputError(f"cannot read {name}: it does not exist") from None
+    except OSError as error:
+        raise InputError(f"cannot read {name}: {error.strerror or error}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MiB, the limit for input files")
+    try:
+        return data.decode("utf-8-sig")  # a leading byte-order mark is not part of the text
+    except UnicodeDecodeError as error:
+        raise InputError(f"{name} is not UTF-8 text (byte 0x{data[error.start]:02x} at offset {error.start}); "
+                         "is it a binary file?") from None
+
+
+def _check_length(text: str, source: str) -> None:
+    if len(text) > MAX_FILE_BYTES:
+        raise InputError(f"{source} is longer than {MAX_FILE_BYTES // 2**20} MiB, the limit for input text")
+
+
+def _check_nesting(data: Any, source: str) -> None:
+    """Refuse containers nested deeper than MAX_NESTING (walked without recursion)."""
+    stack = [(data, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise InputError(f"{source} nests lists/objects deeper than {MAX_NESTING} levels")
+        if isinstance(item, dict):
+            stack.extend((value, depth + 1) for value in item.values())
+        elif isinstance(item, list):
+            stack.extend((value, depth + 1) for value in item)
+
+
+def _finite_float(source: str):
+    def parse(text: str) -> float:
+        value = float(text)
+        if not math.isfinite(value):
+            raise InputError(f"{source} holds the number {text!r}, which is not finite (NaN, Infinity and "
+                             "numbers beyond 1.8e308 are refused)")
+        return value
+    return parse
+
+
+def parse_json_text(text: str, source: str, *, finite: bool = True) -> Any:
+    """Parse JSON text; `source` (e.g. "architecture JSON") starts every error message."""
+    _check_length(text, source)
+    hooks = {"parse_float": _finite_float(source), "parse_constant": _finite_float(source)} if finite else {}
+    try:
+        data = json.loads(text, **hooks)
+    except InputError:
+        raise
+    except json.JSONDecodeError as error:
+        raise InputError(f"{source} is not valid JSON: {error.msg} at line {error.lineno}") from None
+    except RecursionError:
+        raise InputError(f"{source} nests lists/objects deeper than {MAX_NESTING} levels") from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{source} is not valid JSON: {error}") from None
+    _check_nesting(data, source)
+    return data
+
+
+def parse_toml_text(text: str, source: str) -> dict[str, Any]:
+    """Parse TOML text; `source` (e.g. "job 'JOB.toml'") starts every error message."""
+    _check_length(text, source)
+    if _LONG_KEY.search(text):
+        raise InputError(f"{source} has a dotted key of more than {MAX_KEY_PARTS} parts")
+    try:
+        data = tomllib.loads(text, parse_float=_finite_float(source))
+    except InputError:
+        raise
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(f"{source} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise InputError(f"{source} nests arrays/tables deeper than {MAX_NESTING} levels") from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{source} is not valid TOML: {error}") from None
+    _check_nesting(data, source)
+    return data
+
+
+def read_json_file(path: str | os.PathLike, what: str = "JSON", *, finite: bool = True) -> Any:
+    """Parse the JSON file at `path`; every problem is an InputError naming `what` and the path."""
+    return parse_json_text(read_text_file(path, what), f"{what} file {os.fspath(path)!r}", finite=finite)
+
+
+def read_toml_file(path: str | os.PathLike, what: str = "TOML") -> dict[str, Any]:
+    """Parse the TOML file at `path`; every problem is an InputError naming `what` and the path."""
+    return parse_toml_text(read_text_file(path, what), f"{what} file {os.fspath(path)!r}")
