@@ -47,17 +47,19 @@ def _check_length(text: str, source: str) -> None:
         raise InputError(f"{source} is longer than {MAX_FILE_BYTES // 2**20} MiB, the limit for input text")
 
 
+def _too_deep(source: str) -> InputError:
+    return InputError(f"{source} nests lists/objects/tables deeper than {MAX_NESTING} levels")
+
+
 def _check_nesting(data: Any, source: str) -> None:
-    """Refuse containers nested deeper than MAX_NESTING (walked without recursion)."""
-    stack = [(data, 0)]
+    """Refuse more than MAX_NESTING lists/objects inside each other (walked without recursion)."""
+    stack = [(data, 1)]
     while stack:
-        item, depth = stack.pop()
-        if depth > MAX_NESTING:
-            raise InputError(f"{source} nests lists/objects deeper than {MAX_NESTING} levels")
-        if isinstance(item, dict):
-            stack.extend((value, depth + 1) for value in item.values())
-        elif isinstance(item, list):
-            stack.extend((value, depth + 1) for value in item)
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            if level > MAX_NESTING:
+                raise _too_deep(source)
+            stack.extend((value, level + 1) for value in (item.values() if isinstance(item, dict) else item))
 
 
 def _finite_float(source: str):
@@ -81,7 +83,7 @@ def parse_json_text(text: str, source: str, *, finite: bool = True) -> Any:
     except json.JSONDecodeError as error:
         raise InputError(f"{source} is not valid JSON: {error.msg} at line {error.lineno}") from None
     except RecursionError:
-        raise InputError(f"{source} nests lists/objects deeper than {MAX_NESTING} levels") from None
+        raise _too_deep(source) from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise InputError(f"{source} is not valid JSON: {error}") from None
     _check_nesting(data, source)
@@ -100,7 +102,7 @@ def parse_toml_text(text: str, source: str) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"{source} is not valid TOML: {error}") from None
     except RecursionError:
-        raise InputError(f"{source} nests arrays/tables deeper than {MAX_NESTING} levels") from None
+        raise _too_deep(source) from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise InputError(f"{source} is not valid TOML: {error}") from None
     _check_nesting(data, source)
