@@ -16,6 +16,8 @@ from search_spaces import InputError
 from search_spaces.readers import parse_toml_text, read_text_file
 from search_spaces.units import parse_size
 
+from .runfolder import named_folder, run_folder, run_name
+
 STAGES = ("search", "grid", "family", "detectors")
 MAX_CLASSES = 100_000
 
@@ -91,8 +93,8 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
         raise InputError("job: no stage to run (add [search], [grid], [family] or [detectors])")
     if head["runner"] not in ("ray", "inline"):
         raise InputError(f"job: [job] runner must be 'ray' or 'inline', got {head['runner']!r}")
-    name = head["name"] or Path(path).stem
-    out = Path(head["out"] or f"results/{name}")
+    name = run_name(head["name"], "job: [job] name") if head["name"] is not None else Path(path).stem
+    out = run_folder(head["out"], "job: [job] out") if head["out"] is not None else named_folder("results", name)
     search, grid, family = sections["search"], sections["grid"], sections["family"]
     if search is not None and search["target"] is not None:
         parse_size(search["target"], "[search] target")

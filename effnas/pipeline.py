@@ -22,8 +22,8 @@ from search_spaces.atomic import write_json_atomic
 
 from . import stages
 from .jobs import STAGES, Job
-from .lock import RunLock
 from .report import write_report
+from .runfolder import open_run, run_folder
 
 STATE_SCHEMA = "effnas.run/1"
 Log = Callable[[str], None]
@@ -45,7 +45,7 @@ class Pipeline:
         if from_stage is not None and from_stage not in job.stages():
             raise InputError(f"--from {from_stage}: the job has no [{from_stage}] stage")
         self.job, self.from_stage = job, from_stage
-        self.folder = Path(job.out)
+        self.folder = run_folder(job.out, "run folder")
         self.log = log or (lambda message: None)
         self.progress = progress
 
@@ -90,15 +90,14 @@ class Pipeline:
         for stage in self.job.stages():  # refuse bad input before anything is written
             if stage in stages.CHECKS and (stage not in state["done"] or stage in redo):
                 stages.CHECKS[stage](context, stage in redo)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with RunLock(self.folder):
+        with open_run(self.folder, "run folder"):
             state = self._load_state()
             if self.from_stage is not None:
                 self._forget_from(state, self.from_stage)
             state["fingerprint"] = job_fingerprint(self.job)
             write_json_atomic(self.state_path, state)
             for stage in self.job.stages():
-                if stage in state["done"] and all((self.folder / f).exists() for f in stages.OUTPUTS[stage][:1]):
+                if stage in state["done"] and stages.finished(self.folder, stage):
                     self.log(f"[{stage}] already finished, skipped")
                     continue
                 self.log(f"[{stage}] running")

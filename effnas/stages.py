@@ -19,9 +19,17 @@ from .report import read_json
 Progress = Callable[[str, dict[str, Any]], None]
 REFERENCES = ("efficientnet-b0", "mnasnet-a1")
 DETECTORS_SCHEMA = "effnas.detectors/1"
-# stage -> files/folders it owns in the run folder; the first one marks it finished
+# stage -> files/folders it owns in the run folder
 OUTPUTS = {"search": ("best.json", "search"), "grid": ("coefficients.json", "grid"),
            "family": ("family.json",), "detectors": ("detectors.json",)}
+# stage -> files that all exist once it finished; a lost one runs the stage again (from its ledger)
+FINISHED = {"search": ("best.json", "search/best.json"), "grid": ("coefficients.json",),
+            "family": ("family.json",), "detectors": ("detectors.json",)}
+
+
+def finished(folder: Path, stage: str) -> bool:
+    """Whether every file marking `stage` finished is in `folder`."""
+    return all((folder / name).exists() for name in FINISHED[stage])
 
 
 @dataclass
@@ -57,9 +65,10 @@ def search_config(job: Job) -> dict[str, Any]:
 def check_search(ctx: Context, fresh: bool = False) -> None:
     """Refuse a bad search config, a corrupt ledger or a folder holding another search."""
     from nas.ledger import Ledger
-    from nas.search import check_out_dir
+    from nas.search import check_out_dir, preflight
 
     config = search_config(ctx.job)
+    preflight(config, ctx.job.ray_address)  # the data decoded, the Ray address reachable
     if not fresh:  # (a stage being redone starts from an empty folder)
         out = ctx.folder / "search"
         Ledger(out).read(repair=False)
@@ -104,11 +113,18 @@ def _searched_or(folder: Path, given: str | None, what: str) -> Arch:
 
 
 def check_grid(ctx: Context, fresh: bool = False) -> None:
-    from nas.evaluators import get_evaluator
+    """Refuse a bad evaluator, its options or data, an unreachable Ray address or a bad base."""
+    from nas.evaluators import check_data
+    from nas.runners import check_runner
 
     section = ctx.job.section("grid")
     if section["coefficients"] is None:
-        get_evaluator(section["evaluator"])
+        config = section["evaluator_config"]
+        if config is None and ctx.job.sections.get("search") is not None:
+            searched = search_config(ctx.job)  # (the grid then reuses the search's proxy task)
+            config = searched["evaluator_config"] if searched["evaluator"] == section["evaluator"] else None
+        check_data(section["evaluator"], config or {})
+        check_runner(ctx.job.runner, ctx.job.ray_address)
     if section["base"]:
         load_arch(section["base"])
 

@@ -3,7 +3,8 @@
 trials.jsonl holds one JSON object per finished trial, written whole and fsynced as soon as the
 trial finishes. On reading, a truncated *last* line (a driver killed mid-write) is dropped and
 the file rewritten without it (that trial is re-run); an unreadable line anywhere else is
-corruption and raises InputError naming the line. Other files are written atomically.
+corruption and raises InputError naming the line, and so is a trial id recorded twice (two runs
+wrote the folder at once). Other files are written atomically.
 """
 
 from __future__ import annotations
@@ -14,9 +15,21 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import InputError
-from search_spaces.atomic import write_json_atomic, write_text_atomic
+from search_spaces.atomic import append_bytes, write_json_atomic, write_text_atomic
 
 CONFIG, TRIALS, BEST, STATE = "config.json", "trials.jsonl", "best.json", "strategy.pt"
+
+
+def _refuse_repeats(path: Path, rows: list[dict[str, Any]]) -> None:
+    """A trial id appears once: a repeat means two runs wrote the ledger at once (InputError)."""
+    first: dict[str, int] = {}
+    for number, row in enumerate(rows, start=1):
+        key = str(row["trial"])
+        if key in first:
+            raise InputError(f"{path}: trial {key!r} is recorded twice (rows {first[key]} and {number}), so two "
+                             "runs wrote this folder at once; resume from a copy without the repeats, or start a "
+                             "new run folder")
+        first[key] = number
 
 
 class Ledger:
@@ -50,6 +63,7 @@ class Ledger:
                 raise InputError(f"{self.path}: line {number} is corrupt (not a trial record); "
                                  "fix or remove it to resume") from None
             rows.append(row)
+        _refuse_repeats(self.path, rows)
         if dropped and repair:
             write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in rows))
         return rows
@@ -61,13 +75,7 @@ class Ledger:
     def append(self, row: dict[str, Any]) -> None:
         """Write one finished trial as a single line and fsync it."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        data = (json.dumps(row, allow_nan=True) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, data)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        append_bytes(self.path, (json.dumps(row, allow_nan=True) + "\n").encode())
 
     def write_json(self, name: str, obj: Any) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -22,8 +21,10 @@ from typing import Any
 import numpy as np
 
 from search_spaces import Arch, InputError, MnasNetSpace
+from search_spaces.atomic import write_with
+from search_spaces.paths import check_exists
 
-from .evaluators import get_evaluator
+from .evaluators import check_config
 from .ledger import BEST, CONFIG, STATE, Ledger
 from .objective import Objective
 from .presets import get_preset
@@ -60,7 +61,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     base.update(evaluator_config=evaluator_config, strategy_options=strategy_options, preset=preset)
 
     check_strategy(base["strategy"])
-    get_evaluator(base["evaluator"])
+    check_config(base["evaluator"], base["evaluator_config"])
     if base["runner"] not in RUNNERS:
         raise InputError(f"unknown runner {base['runner']!r}; known: {', '.join(RUNNERS)}")
     if base["target"] is None:
@@ -85,7 +86,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     if not base["gpus_per_trial"] >= 0:
         raise InputError(f"gpus per trial must be >= 0, got {base['gpus_per_trial']}")
     if base["data"] is not None:
-        base["data"] = os.path.abspath(os.path.expanduser(str(base["data"])))
+        base["data"] = os.path.abspath(check_exists(str(base["data"]), "data directory"))
         check_data(base["data"])
         base["evaluator_config"]["dataset"] = base["data"]
     elif requires_data:
@@ -97,8 +98,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
 
 def check_data(path: str) -> None:
     """A data directory/file must exist and hold at least two classes (labels are read, not images)."""
-    if not os.path.exists(path):
-        raise InputError(f"data directory {path} does not exist")
+    check_exists(path, "data directory")
     from .data import open_source
 
     source = open_source(path)
@@ -125,17 +125,37 @@ def check_out_dir(config: Mapping[str, Any], out_dir: str | os.PathLike, resume:
     return stored
 
 
+def preflight(config: Mapping[str, Any], ray_address: str | None = None) -> None:
+    """What `resolve_config` leaves out because it costs a load or a connection: the evaluator's data
+    (decoded as a trial would) and a reachable Ray cluster. Call it before writing anything."""
+    from .evaluators import check_data
+    from .runners import check_runner
+
+    check_data(config["evaluator"], config["evaluator_config"])
+    check_runner(config["runner"], ray_address)
+
+
 def _save_state(path: Path, state: dict[str, Any]) -> None:
     import torch
 
-    fd, tmp = tempfile.mkstemp(prefix=".strategy.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    write_with(path, lambda handle: torch.save(state, handle))
+
+
+def _load_state(path: Path, strategy: Any, rows: list[dict[str, Any]]) -> list[str]:
+    """Restore `strategy` from strategy.pt; the trial keys it has seen ([] when the ledger lost one of
+    them: the ledger is replayed instead). InputError when the file is not a strategy state."""
+    import torch
+
     try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        saved = torch.load(path, weights_only=True)
+        keys = [str(key) for key in saved["keys"]]
+        if not set(keys) <= {row["trial"] for row in rows}:
+            return []  # the state saw a trial the ledger lost (a truncated last line)
+        strategy.load_state_dict(saved["strategy"])
+    except Exception:  # noqa: BLE001 — whatever torch or the strategy says, the file is not usable
+        raise InputError(f"{path} is not a valid strategy state (damaged, or not written by effnas); delete it and "
+                         "--resume again: the strategy is then rebuilt from trials.jsonl") from None
+    return keys
 
 
 def _trial_number(key: str) -> int:
@@ -155,13 +175,7 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
     state_path = ledger.dir / STATE
     observed_keys: list[str] = []
     if rows and state_path.exists():
-        import torch
-
-        saved = torch.load(state_path, weights_only=True)
-        if set(saved["keys"]) <= {row["trial"] for row in rows}:
-            strategy.load_state_dict(saved["strategy"])
-            observed_keys = list(saved["keys"])
-        # else: the state saw a trial the ledger lost (a truncated last line): replay the ledger instead
+        observed_keys = _load_state(state_path, strategy, rows)
     known = set(observed_keys)
     for row in rows:  # rows finished after the last state save (or with no state at all)
         if row["trial"] not in known:

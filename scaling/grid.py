@@ -171,14 +171,16 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
     and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
     matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`."""
-    from nas.evaluators import check_config
+    from nas.evaluators import check_data
+    from nas.runners import check_runner
 
     from .grid_report import grid_record, write_reports
 
     base = load_arch(base)
     levels = tuple(levels) if single_dimension else ()
     config = dict(config or {})
-    check_config(evaluator, config)
+    check_data(evaluator, config)  # options, then the data decoded: before anything is written
+    check_runner(runner, ray_address)
     candidates = grid_candidates(base, phi, step, tolerance, levels, match_macs)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,7 +83,10 @@ def test_a_different_job_in_the_same_folder_is_refused(tmp_path, run_cli):
 def test_a_second_run_on_a_locked_folder_is_refused(tmp_path, run_cli):
     out = tmp_path / "run"
     out.mkdir()
-    (out / ".lock").write_text(json.dumps({"pid": os.getpid(), "host": os.uname().nodename}))
+    from effnas.lock import process_start
+
+    (out / ".lock").write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                           "start": process_start(os.getpid())}))  # a live run: this process
     code, _, err = run_cli("run", _job(tmp_path, FAMILY_JOB, out=out))
     assert code == 2 and "in use" in err and len(err.strip().splitlines()) == 1
 
@@ -108,6 +112,76 @@ def test_driver_killed_mid_search_resumes_without_losing_or_repeating(tmp_path):
     trials = [r["trial"] for r in rows]
     assert len(trials) == 6 and len(set(trials)) == 6 and trials[: len(finished)] == finished
     assert (out / "best.json").exists() and (out / "family.json").exists()
+
+
+STAGED_JOB = """
+[job]
+name = "k"
+out = "{out}"
+runner = "inline"
+[grid]
+base = "mnasnet-a1"
+evaluator = "zero-cost"
+step = 0.15
+levels = [2]
+evaluator_config = {{resolution = 16, batch = 8}}
+[family]
+phis = [0, 1, 2, 3]
+[detectors]
+members = "all"
+"""
+
+
+def _grid_started(out: Path) -> bool:
+    ledger = out / "grid" / "trials.jsonl"
+    return ledger.exists() and len(ledger.read_text().splitlines()) >= 3
+
+
+def _detectors_started(out: Path) -> bool:
+    try:
+        return "family" in json.loads((out / "state.json").read_text())["done"]
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def _outputs(out: Path) -> dict:
+    """What the run computed, without timings."""
+    grid = json.loads((out / "grid" / "grid.json").read_text())
+    return {"coefficients": json.loads((out / "coefficients.json").read_text()),
+            "grid": {row["key"]: (row["metric"], row["macs"]) for row in grid["candidates"]},
+            "family": json.loads((out / "family.json").read_text()),
+            "detectors": json.loads((out / "detectors.json").read_text())}
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("staged")
+    job = _job(folder, STAGED_JOB, out=folder / "run")
+    result = _effnas("run", job, "--quiet", timeout=600)
+    assert result.returncode == 0, result.stderr
+    return _outputs(folder / "run")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("started", [_grid_started, _detectors_started], ids=["grid", "detectors"])
+def test_driver_killed_mid_stage_resumes_to_the_same_outputs(tmp_path, uninterrupted, started):
+    out = tmp_path / "run"
+    job = _job(tmp_path, STAGED_JOB, out=out)
+    proc = subprocess.Popen([sys.executable, "-m", "effnas.cli", "run", str(job), "--quiet"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not started(out) and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert started(out) and not (out / "detectors.json").exists(), "killed too late"
+    grid_rows = (out / "grid" / "trials.jsonl").read_text().splitlines()
+    result = _effnas("run", job, "--quiet", timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert _outputs(out) == uninterrupted
+    rows = (out / "grid" / "trials.jsonl").read_text().splitlines()
+    keys = [json.loads(row)["trial"] for row in rows]
+    assert len(keys) == len(set(keys)) and rows[: len(grid_rows)] == grid_rows  # finished trials kept, none redone
 
 
 def _mount_tmpfs(path: Path, options: str) -> bool:

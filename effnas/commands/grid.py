@@ -12,6 +12,7 @@ from search_spaces import InputError
 from search_spaces.units import format_size
 
 from ..output import format_table, print_json
+from ..runfolder import open_run
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -92,11 +93,13 @@ def cmd_grid(args: argparse.Namespace) -> int:
 
     if args.max_concurrent is not None and args.max_concurrent < 1:
         raise InputError(f"--max-concurrent must be >= 1, got {args.max_concurrent}")
-    result = run_grid(args.base, args.evaluator, parse_config(args.config), args.out, phi=args.phi, step=args.step,
-                      tolerance=args.tolerance, levels=parse_levels(args.levels), runner=args.runner,
-                      ray_address=args.ray_address, max_concurrent=args.max_concurrent,
-                      scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot,
-                      match_macs=args.match_macs)
+    config, levels = parse_config(args.config), parse_levels(args.levels)
+    with open_run(args.out) as out:  # (a folder it creates is removed again if the grid refuses its input)
+        result = run_grid(args.base, args.evaluator, config, out, phi=args.phi, step=args.step,
+                          tolerance=args.tolerance, levels=levels, runner=args.runner,
+                          ray_address=args.ray_address, max_concurrent=args.max_concurrent,
+                          scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot,
+                          match_macs=args.match_macs)
     if args.json:
         print_json(result)
         return 0

@@ -73,11 +73,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from ..pipeline import Pipeline
     from ..report import family_table, read_json
+    from ..runfolder import run_folder
 
     job = load_job(args.job)
     changes: dict[str, Any] = {}
     if args.out:
-        changes["out"] = Path(args.out)
+        changes["out"] = run_folder(args.out, "--out")
     if args.runner:
         changes["runner"] = args.runner
     if args.ray_address:

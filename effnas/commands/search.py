@@ -16,6 +16,7 @@ from search_spaces import InputError, load_arch
 from search_spaces.units import format_size, parse_size
 
 from ..output import format_table, print_json
+from ..runfolder import open_run, run_folder
 
 SEARCH_KEYS = ("target", "objective", "reward", "alpha", "beta", "strategy", "strategy_options", "evaluator",
                "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial",
@@ -140,25 +141,26 @@ def reference_row(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from nas.runners.ray_runner import check_fits, local_node, probe_address
-    from nas.search import check_out_dir, run_search
+    from nas.runners.ray_runner import check_fits, local_node
+    from nas.search import check_out_dir, preflight, run_search
 
     if args.top < 1:
         raise InputError(f"--top must be >= 1, got {args.top}")
+    args.out = str(run_folder(args.out))  # (~ expanded; a root or a file refused)
     config = build_config(args)
     check_out_dir(config, args.out, args.resume)  # refuse a foreign --out before printing anything
+    preflight(config, args.ray_address)  # data decoded, Ray address reachable: all before the first write
     address = args.ray_address or os.environ.get("RAY_ADDRESS")
-    if config["runner"] == "ray" and address and address not in ("auto", "local"):
-        probe_address(address)
-    elif config["runner"] == "ray":
+    if config["runner"] == "ray" and not (address and address not in ("auto", "local")):
         check_fits(config["cpus_per_trial"], config["gpus_per_trial"], [local_node()])
     if not args.quiet:
         print(f"effnas search: {config['strategy']} x {config['evaluator']} on {config['runner']}, "
               f"T = {format_size(config['target']) if config['objective'] == 'macs' else str(config['target']) + ' ms'}"
               f", reward {config['reward']} (a={config['alpha']}, b={config['beta']}), {config['trials']} trials "
               f"-> {args.out}", file=sys.stderr, flush=True)
-    summary = run_search(config, args.out, resume=args.resume, ray_address=args.ray_address,
-                         progress=None if args.quiet else _progress)
+    with open_run(args.out):
+        summary = run_search(config, args.out, resume=args.resume, ray_address=args.ray_address,
+                             progress=None if args.quiet else _progress)
     top = sorted(summary["rows"], key=lambda r: r["reward"], reverse=True)[: args.top]
     reference = reference_row(config) if config.get("preset") == "b0-local" else None
     if args.json:

@@ -197,6 +197,13 @@ def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> 
     return ", ".join(parts)
 
 
+def check(config: Mapping[str, Any]) -> None:
+    """Load (and decode) the data a trial would train on, so that bad data fails before a run starts."""
+    options = read_options(config, OPTIONS)
+    load_dataset(options["dataset"], resolution=options["resolution"], subset=options["subset"],
+                 seed=options["data_seed"], val_size=options["val_size"], lazy=options["lazy"])
+
+
 def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """Train `arch` briefly on a real image set and return its held-out accuracy as "metric".
 
