@@ -16,7 +16,6 @@ Units: milliseconds per image (batch 1).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -31,7 +30,9 @@ from torch import nn
 
 from search_spaces import Arch, BlockArgs, InputError
 from search_spaces.atomic import write_json_atomic
+from search_spaces.bounds import check_number
 from search_spaces.ops import ConvBnAct, Layer
+from search_spaces.readers import read_json_file
 
 SCHEMA = "effnas.latency-lut/1"
 
@@ -136,6 +137,13 @@ def default_path(threads: int = 1, clock: str = "cpu") -> Path:
     return Path.home() / ".cache" / "effnas" / f"latency-{host}-torch{torch.__version__}-t{threads}-{clock}.json"
 
 
+def _timings(data: object, where: str) -> dict[str, float]:
+    """A table's {key: finite number >= 0} object (milliseconds or factors)."""
+    if not isinstance(data, dict):
+        raise InputError(f"{where} must be an object of numbers")
+    return {str(key): check_number(value, f"{where}[{key!r}]", 0.0, 1e9) for key, value in data.items()}
+
+
 class LatencyTable:
     """Per-layer latency lookup table (ms at batch 1), timed on demand and cached in a JSON file."""
 
@@ -151,15 +159,15 @@ class LatencyTable:
         self.scales: dict[str, float] = {}  # resolution -> end-to-end correction factor
         if self.path.is_file():
             try:
-                data = json.loads(self.path.read_text())
-            except (OSError, ValueError) as error:
-                raise InputError(f"cannot read latency table {self.path}: {error}") from None
-            if (data.get("schema") != SCHEMA or int(data.get("threads", -1)) != self.threads
+                data = read_json_file(self.path, "latency table")
+            except InputError as error:
+                raise InputError(f"cannot read latency table: {error}") from None
+            if (not isinstance(data, dict) or data.get("schema") != SCHEMA or data.get("threads") != self.threads
                     or data.get("clock") != self.clock):
                 raise InputError(f"{self.path} is not a {SCHEMA} table for {self.threads} thread(s), "
                                  f"{self.clock} clock")
-            self.entries = {str(k): float(v) for k, v in data["entries"].items()}
-            self.scales = {str(k): float(v) for k, v in data.get("scales", {}).items()}
+            self.entries = _timings(data.get("entries"), f"{self.path}: entries")
+            self.scales = _timings(data.get("scales", {}), f"{self.path}: scales")
 
     def __len__(self) -> int:
         return len(self.entries)

@@ -286,3 +286,16 @@ def test_targets_stay_within_the_bounds():
     assert fit.arch.num_layers <= MAX_LAYERS and abs(fit.error) < 0.01
     with pytest.raises(InputError, match="above the largest"):
         fit_target(B0, 10**15)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe", b"[" * 1000, b'{"schema": 1}', b"[]",
+                                     b'{"schema": "effnas.latency-lut/1", "threads": 1, "clock": "cpu", "entries": []}',
+                                     b'{"schema": "effnas.latency-lut/1", "threads": 1, "clock": "cpu", '
+                                     b'"entries": {"a": "x"}}'])
+def test_latency_table_reader(tmp_path, content):
+    from nas.latency import LatencyTable
+
+    path = tmp_path / "lut.json"
+    path.write_bytes(content)
+    with pytest.raises(InputError):
+        LatencyTable(path)
