@@ -108,6 +108,10 @@ class RunLock:
                 if self._take(fd, created):
                     self.fd, fd = fd, None
                     return self
+            except BaseException:
+                if created:  # (e.g. a full disk: leave no empty lock file behind)
+                    self._unlink_if_ours(fd)
+                raise
             finally:
                 if fd is not None:
                     os.close(fd)
@@ -149,23 +153,30 @@ class RunLock:
         if not created and not holder_gone(record, time.time() - info.st_mtime):
             raise InputError(self._refusal(record))
         data = json.dumps(_record()).encode()
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, data, 0)
-        os.fsync(fd)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, data, 0)
+            os.fsync(fd)
+        except OSError as error:
+            raise OSError(error.errno, error.strerror, str(self.path)) from None
         return True
 
     def _refusal(self, record: dict[str, Any] | None) -> str:
         return (f"run folder {str(self.path.parent)!r} is in use by {_describe(record)}; if that run is gone, "
                 f"remove {str(self.path)!r}")
 
+    def _unlink_if_ours(self, fd: int) -> None:
+        try:
+            if os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                self.path.unlink()
+        except FileNotFoundError:
+            pass
+
     def release(self) -> None:
         if self.fd is None:
             return
         try:
-            if os.stat(self.path).st_ino == os.fstat(self.fd).st_ino:
-                self.path.unlink()  # (before closing, so no one locks the unlinked file)
-        except FileNotFoundError:
-            pass
+            self._unlink_if_ours(self.fd)  # (before closing, so no one locks the unlinked file)
         finally:
             os.close(self.fd)
             self.fd = None

@@ -81,7 +81,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
+def write_bytes_atomic(path: str | os.PathLike, data: bytes | memoryview) -> Path:
     """Write `data` to `path` so that readers see either the old file or the whole new one."""
     real = check_target(path)
     real.parent.mkdir(parents=True, exist_ok=True)
@@ -125,7 +125,8 @@ def write_with(path: str | os.PathLike, produce: Callable[[IO[bytes]], Any]) -> 
     check_target(path)  # refuse before the (maybe costly) production
     buffer = io.BytesIO()
     produce(buffer)
-    return write_bytes_atomic(path, buffer.getvalue())
+    with buffer.getbuffer() as data:  # (no copy: a large export is held in memory once)
+        return write_bytes_atomic(path, data)
 
 
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
