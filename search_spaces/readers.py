@@ -27,7 +27,9 @@ def read_text_file(path: str | os.PathLike, what: str) -> str:
     """The UTF-8 text of the file at `path` (at most MAX_FILE_BYTES); `what` names it in errors."""
     name = f"{what} file {os.fspath(path)!r}"
     try:
-        with open(path, "rb") as handle:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO without a writer must not hang the open
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb") as handle:
             data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"cannot read {name}: it does not exist") from None

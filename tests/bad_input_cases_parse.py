@@ -1,6 +1,7 @@
 """Bad inputs of issue 13: block strings, arch/family/job file readers, numeric bounds."""
 
 import json
+import os
 
 _BLOCK = "r1_k3_s11_e1_i32_o16"
 _FAMILY = ["family", "--base", "efficientnet-b0"]
@@ -23,6 +24,7 @@ CASES: list[tuple[str, list[str], str]] = [
     ("arch file: too large", ["arch", "show", "{tmp}/huge.json"], "larger than 4 MiB"),
     ("arch file: nested 100000 deep", ["arch", "show", "{tmp}/deep.json"], "deeper than 64"),
     ("arch file: a folder", ["arch", "show", "{tmp}/folder.json"], "cannot read"),
+    ("arch file: a FIFO nobody writes to", ["arch", "show", "{tmp}/fifo.json"], "not valid JSON"),
     ("arch JSON: stage_repeats a string", ["arch", "show", "{tmp}/repeats_string.json"], "stage_repeats must be"),
     ("arch JSON: stage_repeats a number", ["arch", "show", "{tmp}/repeats_number.json"], "stage_repeats must be"),
     ("arch JSON: stage_repeats 1e12", ["arch", "show", "{tmp}/repeats_huge.json"], "stage_repeats[0]"),
@@ -101,6 +103,8 @@ def prepare(folder) -> None:
     (folder / "dotted.toml").write_text("[job]\n" + "a." * 100_000 + "a = 1\n")
     (folder / "nan.toml").write_text("[job]\n[grid]\nbase = 'efficientnet-b0'\nphi = nan\n")
     (folder / "folder.json").mkdir(exist_ok=True)
+    if not (folder / "fifo.json").exists():
+        os.mkfifo(folder / "fifo.json")
     files = {
         "repeats_string": _arch(stage_repeats="a"), "repeats_number": _arch(stage_repeats=5),
         "repeats_huge": _arch(stage_repeats=[1e12]), "filters_huge": _arch(stage_filters=[10**6]),
