@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import InputError
+from search_spaces.bounds import MAX_CLASSES, check_int, check_seed, check_trials
 from search_spaces.readers import parse_toml_text, read_text_file
 from search_spaces.units import parse_size
 
 from .runfolder import named_folder, run_folder, run_name
 
 STAGES = ("search", "grid", "family", "detectors")
-MAX_CLASSES = 100_000
 
 # section -> key -> (accepted types, default); `None` default means optional/absent
 SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
@@ -98,8 +98,8 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
     search, grid, family = sections["search"], sections["grid"], sections["family"]
     if search is not None and search["target"] is not None:
         parse_size(search["target"], "[search] target")
-    if search is not None and search["trials"] is not None and search["trials"] < 1:
-        raise InputError(f"job: [search] trials must be >= 1, got {search['trials']}")
+    if search is not None and search["trials"] is not None:
+        check_trials(search["trials"], "job: [search] trials")
     if grid is not None:
         if search is None and not grid["base"]:
             raise InputError("job: [grid] needs base = ARCH when the job has no [search] stage")
@@ -126,8 +126,8 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
     if head["max_concurrent"] is not None and head["max_concurrent"] < 1:
         raise InputError(f"job: [job] max_concurrent must be >= 1, got {head['max_concurrent']}")
     for where, seed in (("[job] seed", head["seed"]), ("[search] seed", (search or {}).get("seed"))):
-        if seed is not None and not 0 <= seed < 2**32:
-            raise InputError(f"job: {where} must be in [0, 2**32), got {seed}")
+        if seed is not None:
+            check_seed(seed, f"job: {where}")
     if sections["detectors"] is not None:
         if family is None:
             raise InputError("job: [detectors] needs a [family] stage to take members from")
@@ -150,8 +150,7 @@ def _check_detectors(section: dict[str, Any], members: int) -> None:
                                  f"0..{members - 1})")
     if section["fpn"] not in TOPOLOGIES:
         raise InputError(f"job: [detectors] fpn must be one of {', '.join(TOPOLOGIES)}, got {section['fpn']!r}")
-    if not 1 <= section["num_classes"] <= MAX_CLASSES:
-        raise InputError(f"job: [detectors] num_classes must be in [1, {MAX_CLASSES}], got {section['num_classes']}")
+    check_int(section["num_classes"], "job: [detectors] num_classes", 1, MAX_CLASSES)
 
 
 def _coefficients(values: list, what: str) -> tuple[float, float, float]:

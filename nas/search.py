@@ -22,6 +22,7 @@ import numpy as np
 
 from search_spaces import Arch, InputError, MnasNetSpace
 from search_spaces.atomic import write_with
+from search_spaces.bounds import check_seed, check_trials
 from search_spaces.paths import check_exists
 
 from .evaluators import check_config
@@ -77,8 +78,8 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
             from . import latency  # noqa: F401
         except ImportError:
             raise InputError("--objective latency needs nas.latency, which is not installed") from None
-    if not isinstance(base["trials"], int) or base["trials"] < 1:
-        raise InputError(f"trials must be >= 1, got {base['trials']}")
+    check_trials(base["trials"])
+    check_seed(base["seed"])
     if base["max_concurrent"] is not None and base["max_concurrent"] < 1:
         raise InputError(f"max concurrent trials must be >= 1, got {base['max_concurrent']}")
     if not base["cpus_per_trial"] > 0:

@@ -1,5 +1,4 @@
-"""The one file writer: atomic writes (temp file in the target's folder, fsync, rename over it), and
-reads that turn a missing or malformed JSON file into one clear InputError.
+"""The one file writer: atomic writes (temp file in the target's folder, fsync, rename over it).
 
 Rules every write follows (one home: :func:`write_bytes_atomic`):
 * only regular files are written: a folder, device, FIFO or socket at the target is refused
@@ -155,14 +154,3 @@ def append_bytes(path: str | os.PathLike, data: bytes) -> None:
     finally:
         os.close(fd)
 
-
-def read_json_file(path: str | os.PathLike, what: str = "JSON") -> Any:
-    """Parse the JSON file at `path`; unreadable or invalid files raise InputError naming `what`."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return json.load(handle)
-    except OSError as error:
-        raise InputError(f"cannot read {what} file {str(path)!r}: {error.strerror}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        detail = f"{error.msg} at line {error.lineno}" if isinstance(error, json.JSONDecodeError) else str(error)
-        raise InputError(f"{what} file {str(path)!r} is not valid JSON: {detail}") from None

@@ -34,6 +34,7 @@ MAX_SIZE = 10**15               # a MACs/params size such as --targets 3G (1000T
 MAX_BUILD_PARAMS = 2 * 10**9    # parameters of a model that is actually built (8 GB of float32 weights)
 MAX_TRIALS = 1_000_000          # search trials
 MAX_SAMPLES = 100_000           # `space sample --n`
+MAX_SEED = 2**32 - 1            # random seeds (numpy's and torch's common range)
 
 
 def check_int(value: Any, what: str, low: int, high: int) -> int:
@@ -61,6 +62,11 @@ def check_number(value: Any, what: str, low: float, high: float, *, open_low: bo
 def check_trials(value: Any, what: str = "trials") -> int:
     """Number of search trials: a whole number in 1..MAX_TRIALS."""
     return check_int(value, what, 1, MAX_TRIALS)
+
+
+def check_seed(value: Any, what: str = "seed") -> int:
+    """A random seed: a whole number in 0..MAX_SEED."""
+    return check_int(value, what, 0, MAX_SEED)
 
 
 def check_channels(value: Any, what: str) -> int:

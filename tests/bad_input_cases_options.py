@@ -23,6 +23,11 @@ CASES: list[tuple[str, list[str], str]] = [
     ("run: [job] max_concurrent negative", ["run", "{tmp}/max_concurrent.toml"], "max_concurrent"),
     ("run: [job] seed negative", ["run", "{tmp}/seed.toml"], "seed"),
     ("run: job file a symlink loop", ["run", "{tmp}/loop_a"], "symbolic link"),
+    ("space sample: negative seed", ["space", "sample", "--seed", "-1"], "--seed"),
+    ("search: negative seed", ["search", "--target", "400M", "--seed", "-1", "--trials", "1", "--out", "{tmp}/o7"],
+     "seed"),
+    ("search: a trillion trials", ["search", "--target", "400M", "--trials", "1000000000000", "--out", "{tmp}/o8"],
+     "trials"),
 ]
 
 JOB = '[job]\nout = "{out}"\nrunner = "inline"\n{job}[family]\nbase = "efficientnet-b0"\nphis = [0, 1]\n'

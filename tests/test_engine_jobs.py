@@ -28,7 +28,7 @@ def test_shipped_jobs_parse(path):
     ("[job]\n[family]\nbase='efficientnet-b0'\nphis='0,1'", "phis must be list"),
     ("[job]\n[family]\nbase='efficientnet-b0'", "exactly one of phis"),
     ("[job]\n[family]\nbase='efficientnet-b0'\ntargets=['lots']", "target"),
-    ("[job]\n[search]\ntrials=0", "trials must be >= 1"),
+    ("[job]\n[search]\ntrials=0", "trials must be in 1..1000000"),
     ("[job]\n[grid]\nevaluator='proxy'", "needs base"),
     ("[job]\nrunner='slurm'\n[family]\nbase='b0'\nphis=[0]", "runner"),
     ("[job]\n[detectors]\nmembers='all'", "needs a [family]"),

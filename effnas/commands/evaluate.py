@@ -15,6 +15,7 @@ import os
 from typing import Any
 
 from search_spaces import Arch, InputError, load_arch
+from search_spaces.bounds import check_seed
 from search_spaces.presets import PRESETS as ARCH_PRESETS
 from search_spaces.readers import read_json_file
 from search_spaces.units import format_size
@@ -93,9 +94,7 @@ def resolve_config(args: argparse.Namespace) -> tuple[str, dict[str, Any], str]:
     if args.preset is not None and chosen.get("requires_data") and not config.get("dataset"):
         raise InputError(f"preset {args.preset} trains on your data: give --config dataset=PATH")
     if args.seed is not None:
-        if args.seed < 0:
-            raise InputError(f"--seed must be >= 0, got {args.seed}")
-        config["seed"] = args.seed
+        config["seed"] = check_seed(args.seed, "--seed")
     return evaluator, config, origin
 
 

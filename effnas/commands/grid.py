@@ -9,6 +9,7 @@ import os
 from typing import Any
 
 from search_spaces import InputError
+from search_spaces.readers import parse_json_text, read_json_file
 from search_spaces.units import format_size
 
 from ..output import format_table, print_json
@@ -53,18 +54,9 @@ def parse_config(items: list[str]) -> dict[str, Any]:
     for item in items:
         text = item.strip()
         if text.startswith("{"):
-            try:
-                data = json.loads(text)
-            except ValueError as error:
-                raise InputError(f"--config JSON is not valid: {error}") from None
+            data = parse_json_text(text, "--config JSON")
         elif text.endswith(".json") or os.path.isfile(text):
-            try:
-                with open(text, encoding="utf-8") as handle:
-                    data = json.load(handle)
-            except OSError as error:
-                raise InputError(f"cannot read --config file {text!r}: {error.strerror}") from None
-            except ValueError as error:
-                raise InputError(f"--config file {text!r} is not valid JSON: {error}") from None
+            data = read_json_file(text, "--config")
         elif "=" in text:
             key, _, value = text.partition("=")
             if not key.strip():
