@@ -40,6 +40,7 @@ PROXIES: dict[str, dict[str, Any]] = {
     "old-b0-local": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32, "threads": 1},
     "digits-init": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
                     "threads": 1, **INIT},
+    "cluttered-b0-local": {**B0_LOCAL, "dataset": "mnist-cluttered"},  # b0-local on the reference's task
     "mnist-stem-s1": {"dataset": "mnist", "resolution": 32, "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                       "drop_strides": 1, "threads": 1, **INIT},
 }
