@@ -19,6 +19,7 @@ from typing import Any
 
 from search_spaces import InputError
 from search_spaces.atomic import write_json_atomic
+from search_spaces.readers import read_json_file
 
 from . import stages
 from .jobs import STAGES, Job
@@ -57,12 +58,11 @@ class Pipeline:
     def _load_state(self) -> dict[str, Any]:
         if not self.state_path.exists():
             return {"schema": STATE_SCHEMA, "fingerprint": job_fingerprint(self.job), "done": {}}
-        try:
-            state = json.loads(self.state_path.read_text())
-        except json.JSONDecodeError:
-            raise InputError(f"{self.state_path} is corrupt; remove it to start the run again") from None
-        if state.get("schema") != STATE_SCHEMA:
-            raise InputError(f"{self.state_path} is not an effnas run state")
+        state = read_json_file(self.state_path, "run state")
+        if not (isinstance(state, dict) and state.get("schema") == STATE_SCHEMA
+                and isinstance(state.get("fingerprint"), str) and isinstance(state.get("done"), dict)):
+            raise InputError(f"{self.state_path} is not an effnas run state (schema {STATE_SCHEMA} with a "
+                             "fingerprint and the stages done); remove it to start the run again")
         return state
 
     def _check_folder(self, state: dict[str, Any]) -> None:

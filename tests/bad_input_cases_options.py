@@ -23,6 +23,9 @@ CASES: list[tuple[str, list[str], str]] = [
     ("run: [job] max_concurrent negative", ["run", "{tmp}/max_concurrent.toml"], "max_concurrent"),
     ("run: [job] seed negative", ["run", "{tmp}/seed.toml"], "seed"),
     ("run: job file a symlink loop", ["run", "{tmp}/loop_a"], "symbolic link"),
+    ("run: state.json a list", ["run", "{tmp}/state_list.toml"], "not an effnas run state"),
+    ("run: state.json without its fingerprint", ["run", "{tmp}/state_nofp.toml"], "not an effnas run state"),
+    ("run: state.json binary", ["run", "{tmp}/state_bin.toml"], "not UTF-8"),
     ("space sample: negative seed", ["space", "sample", "--seed", "-1"], "--seed"),
     ("search: negative seed", ["search", "--target", "400M", "--seed", "-1", "--trials", "1", "--out", "{tmp}/o7"],
      "seed"),
@@ -43,6 +46,11 @@ def prepare(folder) -> None:
         text = JOB.format(out=folder / f"job-{name}", job=job) + (f"[detectors]\n{detectors}\n" if detectors else "")
         (folder / f"{name}.toml").write_text(text)
     (folder / "fpn.toml").write_bytes(b"\xef\xbb\xbf" + (folder / "fpn.toml").read_bytes())  # a BOM is accepted
+    for name, state in (("state_list", b"[1, 2]"), ("state_nofp", b'{"schema": "effnas.run/1", "done": {}}'),
+                        ("state_bin", bytes(range(128, 256)))):
+        (folder / f"{name}.toml").write_text(JOB.format(out=folder / name, job=""))
+        (folder / name).mkdir(exist_ok=True)
+        (folder / name / "state.json").write_bytes(state)
     if not os.path.lexists(folder / "loop_a"):
         os.symlink(folder / "loop_b", folder / "loop_a")
         os.symlink(folder / "loop_a", folder / "loop_b")
