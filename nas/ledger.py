@@ -16,6 +16,7 @@ from typing import Any
 
 from search_spaces import InputError
 from search_spaces.atomic import append_bytes, write_json_atomic, write_text_atomic
+from search_spaces.readers import read_json_file
 
 CONFIG, TRIALS, BEST, STATE = "config.json", "trials.jsonl", "best.json", "strategy.pt"
 
@@ -85,7 +86,7 @@ class Ledger:
         path = self.dir / name
         if not path.exists():
             return None
-        try:
-            return json.loads(path.read_text())
-        except ValueError:
-            raise InputError(f"{path} is not valid JSON") from None
+        data = read_json_file(path, name)
+        if not isinstance(data, dict):
+            raise InputError(f"{path} is not a JSON object; it was not written by effnas")
+        return data

@@ -27,6 +27,7 @@ from typing import Any
 
 from search_spaces import Arch, InputError, load_arch
 from search_spaces.atomic import write_json_atomic
+from search_spaces.readers import read_json_file
 
 from .coefficients import TOLERANCE, Coefficients
 from .matched import RULES, single_dimension
@@ -152,10 +153,9 @@ def _check_config(out: Path, record: dict[str, Any]) -> None:
     """A run folder belongs to one grid: refuse to mix a different base/evaluator/config into it."""
     path = out / "config.json"
     if path.exists():
-        try:
-            old = json.loads(path.read_text())
-        except (OSError, ValueError):
-            raise InputError(f"{path} is unreadable; use a fresh --out") from None
+        old = read_json_file(path, "grid config")
+        if not isinstance(old, dict):
+            raise InputError(f"{path} is not a grid config; use a fresh --out")
         same = ("base", "phi", "evaluator", "config", "scale_proxy_resolution", "match_macs")
         defaults = {"match_macs": False}  # keys added later: older run folders still resume
         if old.get("schema") != GRID_CONFIG_SCHEMA or any(old.get(k, defaults.get(k)) != record[k] for k in same):
