@@ -26,6 +26,10 @@ CASES: list[tuple[str, list[str], str]] = [
     ("run: state.json a list", ["run", "{tmp}/state_list.toml"], "not an effnas run state"),
     ("run: state.json without its fingerprint", ["run", "{tmp}/state_nofp.toml"], "not an effnas run state"),
     ("run: state.json binary", ["run", "{tmp}/state_bin.toml"], "not UTF-8"),
+    ("grid: config.json a list", ["grid", "--base", "efficientnet-b0", "--evaluator", "zero-cost", "--out",
+                                  "{tmp}/grid_list"], "not a grid config"),
+    ("search --resume: config.json binary", ["search", "--target", "400M", "--evaluator", "zero-cost", "--trials",
+                                             "1", "--resume", "--out", "{tmp}/search_bin"], "not UTF-8"),
     ("space sample: negative seed", ["space", "sample", "--seed", "-1"], "--seed"),
     ("search: negative seed", ["search", "--target", "400M", "--seed", "-1", "--trials", "1", "--out", "{tmp}/o7"],
      "seed"),
@@ -51,6 +55,9 @@ def prepare(folder) -> None:
         (folder / f"{name}.toml").write_text(JOB.format(out=folder / name, job=""))
         (folder / name).mkdir(exist_ok=True)
         (folder / name / "state.json").write_bytes(state)
+    for name, data in (("grid_list", b"[1]"), ("search_bin", bytes(range(128, 256)))):
+        (folder / name).mkdir(exist_ok=True)
+        (folder / name / "config.json").write_bytes(data)
     if not os.path.lexists(folder / "loop_a"):
         os.symlink(folder / "loop_b", folder / "loop_a")
         os.symlink(folder / "loop_a", folder / "loop_b")
