@@ -13,6 +13,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Callable
 from typing import Any
 
 from .bounds import MAX_FILE_BYTES, MAX_KEY_PARTS, MAX_NESTING
@@ -74,22 +75,28 @@ def _finite_float(source: str):
     return parse
 
 
+def _parse(loads: Callable[[], Any], source: str, kind: str, errors: tuple[type[Exception], ...]) -> Any:
+    """Run a parser; its syntax errors, deep nesting and oversized numbers become one InputError."""
+    try:
+        data = loads()
+    except InputError:
+        raise
+    except errors as error:
+        detail = f"{error.msg} at line {error.lineno}" if isinstance(error, json.JSONDecodeError) else str(error)
+        raise InputError(f"{source} is not valid {kind}: {detail}") from None
+    except RecursionError:
+        raise _too_deep(source) from None
+    except ValueError as error:  # e.g. an integer of more than 4300 digits
+        raise InputError(f"{source} is not valid {kind}: {error}") from None
+    _check_nesting(data, source)
+    return data
+
+
 def parse_json_text(text: str, source: str, *, finite: bool = True) -> Any:
     """Parse JSON text; `source` (e.g. "architecture JSON") starts every error message."""
     _check_length(text, source)
     hooks = {"parse_float": _finite_float(source), "parse_constant": _finite_float(source)} if finite else {}
-    try:
-        data = json.loads(text, **hooks)
-    except InputError:
-        raise
-    except json.JSONDecodeError as error:
-        raise InputError(f"{source} is not valid JSON: {error.msg} at line {error.lineno}") from None
-    except RecursionError:
-        raise _too_deep(source) from None
-    except ValueError as error:  # e.g. an integer of more than 4300 digits
-        raise InputError(f"{source} is not valid JSON: {error}") from None
-    _check_nesting(data, source)
-    return data
+    return _parse(lambda: json.loads(text, **hooks), source, "JSON", (json.JSONDecodeError,))
 
 
 def parse_toml_text(text: str, source: str) -> dict[str, Any]:
@@ -97,18 +104,8 @@ def parse_toml_text(text: str, source: str) -> dict[str, Any]:
     _check_length(text, source)
     if _LONG_KEY.search(text):
         raise InputError(f"{source} has a dotted key of more than {MAX_KEY_PARTS} parts")
-    try:
-        data = tomllib.loads(text, parse_float=_finite_float(source))
-    except InputError:
-        raise
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(f"{source} is not valid TOML: {error}") from None
-    except RecursionError:
-        raise _too_deep(source) from None
-    except ValueError as error:  # e.g. an integer of more than 4300 digits
-        raise InputError(f"{source} is not valid TOML: {error}") from None
-    _check_nesting(data, source)
-    return data
+    return _parse(lambda: tomllib.loads(text, parse_float=_finite_float(source)), source, "TOML",
+                  (tomllib.TOMLDecodeError,))
 
 
 def read_json_file(path: str | os.PathLike, what: str = "JSON", *, finite: bool = True) -> Any:
