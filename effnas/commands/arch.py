@@ -9,7 +9,8 @@ from search_spaces.atomic import write_text_atomic
 from search_spaces.cost import stage_cost
 from search_spaces.units import format_size
 
-from ..output import check_output_file, format_table, print_json, save_program
+from ..export import add_export_args, check_export_args, describe_export, prepare_model, write_model
+from ..output import check_output_file, format_table, print_json
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -21,10 +22,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(handler=cmd_show)
 
-    export = verbs.add_parser("export", help="torch.export the classifier to a .pt2 file")
+    export = verbs.add_parser("export", help="export the classifier to .pt2 (torch.export) or .onnx (torch.onnx)")
     _source_args(export)
-    export.add_argument("-o", "--output", required=True, help="path of the .pt2 file")
-    export.add_argument("--padding", choices=("symmetric", "same"), default="symmetric")
+    add_export_args(export)
+    export.add_argument("--padding", choices=("symmetric", "same"), default="symmetric",
+                        help="symmetric k//2 padding, or TensorFlow's 'same' (for TF-trained weights)")
     export.set_defaults(handler=cmd_export)
 
     graph = verbs.add_parser("graph", help="layer graph (networkx) as GraphML or JSON")
@@ -84,13 +86,15 @@ def cmd_export(args: argparse.Namespace) -> int:
     import torch
 
     arch = resolve(args)
-    check_output_file(args.output, ".pt2")
-    model = arch.build(padding="same" if args.padding == "same" else None).eval()
+    check_export_args(args)
+    model = prepare_model(lambda: arch.build(padding="same" if args.padding == "same" else None), args)
     example = torch.randn(1, arch.in_channels, arch.resolution, arch.resolution)
-    save_program(torch.export.export(model, (example,)), args.output)
+    record = write_model(model, example, args.output, "images", ["logits"], check=args.check)
     cost = arch.cost()
+    batch = "N" if record["format"] == "onnx" else "1"
     print(f"exported {arch.name} ({cost.params:,} params, {format_size(cost.macs)} MACs, input "
-          f"1x{arch.in_channels}x{arch.resolution}x{arch.resolution}) to {args.output}")
+          f"{batch}x{arch.in_channels}x{arch.resolution}x{arch.resolution}) to {args.output}")
+    print(f"  {describe_export(record)}")
     return 0
 
 

@@ -9,7 +9,8 @@ from search_spaces import InputError
 from search_spaces.bounds import MAX_CLASSES, MAX_PHI, MAX_RESOLUTION, check_int
 from search_spaces.units import format_size
 
-from ..output import check_output_file, format_table, print_json, save_program
+from ..export import add_export_args, check_export_args, describe_export, prepare_model, write_model
+from ..output import format_table, print_json
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -21,9 +22,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--json", action="store_true", help="machine-readable output")
     show.set_defaults(handler=cmd_show)
 
-    export = verbs.add_parser("export", help="torch.export the detector (eval mode) to a .pt2 file")
+    export = verbs.add_parser("export", help="export the detector (eval mode) to .pt2 (torch.export) or .onnx "
+                                             "(torch.onnx)")
     _spec_args(export)
-    export.add_argument("-o", "--output", required=True, help="path of the .pt2 file")
+    add_export_args(export)
     export.set_defaults(handler=cmd_export)
     detector.set_defaults(handler=lambda args: detector.print_help() or 2)
 
@@ -129,13 +131,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from detectors import efficientdet
 
-    check_output_file(args.output, ".pt2")
+    check_export_args(args)
     config, backbone, overrides = resolve(args)
-    model = efficientdet(config, backbone=backbone, num_classes=args.num_classes, **overrides).eval()
+    model = prepare_model(lambda: efficientdet(config, backbone=backbone, num_classes=args.num_classes, **overrides),
+                          args)
     size = model.config.image_size
     example = torch.randn(1, model.backbone_arch.in_channels, size, size)
-    save_program(torch.export.export(model, (example,)), args.output)
+    levels = [f"p{level}" for level in range(model.config.min_level, model.config.max_level + 1)]
+    outputs = [f"class_{level}" for level in levels] + [f"box_{level}" for level in levels]
+    record = write_model(model, example, args.output, "images", outputs, check=args.check)
     params = sum(p.numel() for p in model.parameters())
-    print(f"exported {model.config.name} ({params:,} params, input 1x3x{size}x{size}; outputs: class and box "
-          f"maps for {len(model.topology.levels)} levels) to {args.output}")
+    batch = "N" if record["format"] == "onnx" else "1"
+    print(f"exported {model.config.name} ({params:,} params, input {batch}x3x{size}x{size}; outputs: class and box "
+          f"maps for {len(levels)} levels) to {args.output}")
+    print(f"  {describe_export(record)}")
     return 0
