@@ -25,8 +25,7 @@ import itertools
 import math
 from dataclasses import dataclass
 from functools import lru_cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from search_spaces import Arch, InputError
 from search_spaces.bounds import MAX_CHANNELS, MAX_LAYERS, MAX_PHI, MAX_RESOLUTION
@@ -36,6 +35,9 @@ from search_spaces.units import format_size
 
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
 from .scale import MIN_RESOLUTION, RESOLUTION_MULTIPLE, WIDTH_FLOOR, compound_scale, last_valid
+
+if TYPE_CHECKING:  # numpy is imported by the functions that fit a target (`effnas family --phis` needs none)
+    import numpy as np
 
 DRIFT_TOLERANCE = 0.10
 RESOLUTION_WINDOW = 0.06
@@ -80,10 +82,14 @@ class _Neighbourhood:
 @lru_cache(maxsize=64)
 def _combos(sizes: tuple[int, ...]) -> np.ndarray:
     """All option-index combinations, shape (prod(sizes), len(sizes))."""
+    import numpy as np
+
     return np.array(list(itertools.product(*[range(s) for s in sizes])), dtype=np.intp).reshape(-1, len(sizes))
 
 
 def _options(base: Arch, phi: float, coefficients: Coefficients) -> _Options:
+    import numpy as np
+
     nominal = compound_scale(base, phi, coefficients=coefficients, allow_any=True)
     varied = _varied_stages(nominal)
     width, depth, divisor = nominal.width, nominal.depth, nominal.divisor
@@ -121,6 +127,8 @@ def _resolutions(base: Arch, phi: float, coefficients: Coefficients, nominal: Ar
 
 def _neighbourhood(base: Arch, options: _Options, resolution: int) -> _Neighbourhood:
     """MACs and drift of every filter × repeat combination at one resolution (cost is additive)."""
+    import numpy as np
+
     nominal, filters, fc = options.nominal, options.filters, options.filter_combos
     stem = nominal.stem_channels
     size = -(-resolution // 2)
@@ -216,6 +224,8 @@ def _bracket(base: Arch, target: int, coefficients: Coefficients) -> tuple[float
 def fit_target(base: Arch, target: int, coefficients: Coefficients | None = None, *, allow_any: bool = False,
                tolerance: float = TOLERANCE) -> TargetFit:
     """The member of `base`'s compound family closest to `target` MACs (see module docstring)."""
+    import numpy as np
+
     coefficients = as_coefficients(coefficients).check(allow_any, tolerance)
     if isinstance(target, bool) or not isinstance(target, int | float) or not target > 0:
         raise InputError(f"MACs target must be a positive number, got {target!r}")

@@ -27,13 +27,15 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from .arch import Arch
 from .blocks import BlockArgs
 from .errors import InputError
 from .presets import MOBILENET_V2_SKELETON
+
+if TYPE_CHECKING:  # numpy is imported where a member is sampled (keeps `effnas arch show` light)
+    import numpy as np
 
 DECISIONS = ("op", "kernel", "se", "skip", "filters", "layers")
 OPS = (("conv", 1), ("mbconv", 1), ("mbconv", 3), ("mbconv", 6))  # (op, expansion)
@@ -164,5 +166,7 @@ class MnasNetSpace:
 
     def sample(self, rng: np.random.Generator | int | None = None) -> Arch:
         """A uniformly random member (rng: numpy Generator, or a seed)."""
+        import numpy as np
+
         rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
         return self.decode(self.sample_tokens(rng))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from .errors import InputError
+
+if TYPE_CHECKING:  # torch only in annotations: importing search_spaces stays torch-free
+    import torch
+    from torch import nn
 
 # efficientnet_pytorch name → effnas name (applied in order, first match wins)
 _EFFICIENTNET_PYTORCH = (

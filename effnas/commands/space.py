@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-import numpy as np
-
 from search_spaces import MnasNetSpace
 from search_spaces.bounds import MAX_SAMPLES, check_int, check_seed
 from search_spaces.units import format_size
@@ -33,6 +31,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def cmd_sample(args: argparse.Namespace) -> int:
     check_int(args.n, "--n", 1, MAX_SAMPLES)
     check_seed(args.seed, "--seed")
+    import numpy as np
+
     space = MnasNetSpace(filters=args.filters)
     rng = np.random.default_rng(args.seed)
     members = []
