@@ -7,8 +7,10 @@ pixels, ordered (level, y, x, anchor) with anchor = scale_index · len(aspect_ra
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where anchors are made: configs stay torch-free
+    import torch
 
 ASPECT_RATIOS = ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
 
@@ -21,6 +23,8 @@ def anchor_boxes(height: int, width: int, min_level: int = 3, max_level: int = 7
                  aspect_ratios: Sequence[tuple[float, float]] = ASPECT_RATIOS, anchor_scale: float = 4.0,
                  device: torch.device | str | None = None) -> torch.Tensor:
     """All anchors for an image of height × width pixels: K × 4 with K = Σ_l ⌈H/2^l⌉·⌈W/2^l⌉·A."""
+    import torch
+
     levels = []
     for level in range(min_level, max_level + 1):
         stride = 2 ** level

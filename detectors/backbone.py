@@ -10,12 +10,15 @@ EfficientNet's coefficients; the detector sets its own input size). The classifi
 
 from __future__ import annotations
 
-from typing import Any
-
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from scaling import compound_scale
 from search_spaces import Arch, InputError, load_arch
+
+from .configs import DetConfig, get_config
+
+if TYPE_CHECKING:  # torch only where the backbone is built
+    from torch import nn
 
 REQUIRED_STRIDES = (8, 16, 32)
 
@@ -44,6 +47,17 @@ def resolve_backbone(source: Any) -> Arch:
         raise InputError(f"cannot use {source!r} as a detector backbone")
     check_strides(arch)
     return arch
+
+
+def resolve_detector(spec: str | float | DetConfig = "d0", backbone: Any = None, num_classes: int = 90,
+                     **overrides: Any) -> tuple[DetConfig, Arch]:
+    """The config and backbone Arch (at the config's image size) that ``efficientdet`` builds, no torch."""
+    config = spec if isinstance(spec, DetConfig) else get_config(spec)
+    config = config.with_(num_classes=num_classes, **overrides)
+    arch = resolve_backbone(config.backbone if backbone is None else backbone)
+    if backbone is not None:
+        config = config.with_(backbone=arch.name)
+    return config, arch.with_(resolution=config.image_size)
 
 
 def check_strides(arch: Arch) -> None:

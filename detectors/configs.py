@@ -18,8 +18,9 @@ from typing import Any
 from search_spaces import InputError
 
 from .anchors import ASPECT_RATIOS
-from .fusion import FUSIONS
 from .topology import TOPOLOGIES
+
+FUSIONS = ("fastattn", "attn", "sum")  # see detectors.fusion
 
 
 @dataclass(frozen=True)

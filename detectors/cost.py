@@ -1,19 +1,33 @@
-"""Params and MACs of a detector, counted on the built module without real compute.
+"""Params and MACs of a detector in closed form: no module built, no torch.
 
-The module is built on the meta device and run once on a meta tensor of 1×3×R×R under
-``torch.utils.flop_counter.FlopCounterMode``; MACs = flops / 2 (convolutions and linear layers,
-bias excluded; BN, activations, pooling, resampling and fusion weights cost nothing — the
-papers' convention). Params: every trainable tensor, BN affine and fusion weights included.
+MACs count convolutions and linear layers (bias excluded); BN, activations, pooling, resampling
+and fusion weights cost nothing — the papers' convention. Params: every trainable tensor, BN
+affine and fusion weights included. Parts, as the built :class:`~detectors.model.EfficientDet`
+names them:
+
+- backbone: stem and every stage of the Arch (no head conv or classifier), at the input size;
+- fpn: extra levels P6…P_max (1×1 conv + BN when the channels differ, then max-pool), then per
+  cell and node, per input a 1×1 conv (bias) + BN when its channels are not W (run at the
+  input's level, before resampling), one fusion weight per input (none for ``sum``), and a
+  separable 3×3 conv (depthwise 9·W, pointwise W·W + bias) + BN at the node's level;
+- class_net / box_net: ``head_repeats`` separable convs shared by all levels with per-level BN,
+  then a separable prediction conv to A·C (class) or A·4 (box) maps, run at every level.
+
+Level l of an input of side R has side R / 2^l (R is a multiple of 2^max_level). The same count
+from the built module on the meta device (torch's FlopCounterMode) is :func:`counted_detector_cost`;
+tests check the two agree exactly.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import torch
-from torch.utils.flop_counter import FlopCounterMode
+from search_spaces import Cost, InputError
+from search_spaces.cost import features_cost
 
-from search_spaces import Cost
+from .backbone import REQUIRED_STRIDES, resolve_detector
+from .configs import DetConfig
+from .topology import Topology
 
 PARTS = ("backbone", "fpn", "class_net", "box_net")
 
@@ -22,6 +36,84 @@ def detector_cost(spec: Any = "d0", resolution: int | None = None, backbone: Any
                   breakdown: bool = False, **overrides: Any) -> Cost | tuple[Cost, dict[str, Cost]]:
     """Cost(params, macs) of ``efficientdet(spec, backbone, **overrides)`` at ``resolution``
     (default: the config's image size); with ``breakdown`` also per part (backbone, fpn, heads)."""
+    config, arch = resolve_detector(spec, backbone, **overrides)
+    size = resolution or config.image_size
+    if size % config.size_multiple:
+        raise InputError(f"input {size}x{size} is not a multiple of 2^{config.max_level} = {config.size_multiple}; "
+                         "resize it or pass pad=True")
+    channels = _feature_channels(arch)
+    parts = {"backbone": features_cost(arch, size), "fpn": _fpn_cost(config, channels, size),
+             "class_net": _head_cost(config, config.num_classes, size), "box_net": _head_cost(config, 4, size)}
+    total = Cost(sum(c.params for c in parts.values()), sum(c.macs for c in parts.values()))
+    return (total, parts) if breakdown else total
+
+
+def _feature_channels(arch: Any) -> list[int]:
+    """Channels of the last layer at strides 8, 16, 32 (the maps the feature network reads)."""
+    channels = {}
+    for stride, stage in zip(arch.feature_strides, arch.stages, strict=True):
+        channels[stride] = stage.out_filters
+    return [channels[s] for s in REQUIRED_STRIDES]
+
+
+def _side(size: int, level: int) -> int:
+    return size // 2 ** level
+
+
+def _projection(cin: int, width: int, side: int) -> tuple[int, int]:
+    """(params, MACs) of a resampler's 1×1 conv (bias) + BN, or nothing when cin == width."""
+    if cin == width:
+        return 0, 0
+    return cin * width + width + 2 * width, side * side * cin * width
+
+
+def _fpn_cost(config: DetConfig, backbone_channels: list[int], size: int) -> Cost:
+    topology = Topology.named(config.topology, config.min_level, config.max_level)
+    width, graph = config.fpn_filters, topology.graph
+    levels = list(topology.levels)
+    params = macs = 0
+    last = backbone_channels[-1]
+    extra = topology.num_inputs - len(backbone_channels)
+    for index in range(extra):
+        p, m = _projection(last, width, _side(size, levels[len(backbone_channels) + index - 1]))
+        params, macs, last = params + p, macs + m, width
+    channels_in = list(backbone_channels) + [width] * extra
+    separable_params, separable_macs = 9 * width + width * width + width, 9 * width + width * width
+    fused = config.fusion != "sum"
+    for _ in range(config.fpn_repeats):
+        channels = dict(enumerate(channels_in))
+        for node in topology.order():
+            sources = [source for source, _ in graph.in_edges(node)]
+            for source in sources:
+                p, m = _projection(channels[source], width, _side(size, graph.nodes[source]["level"]))
+                params, macs = params + p, macs + m
+            side = _side(size, graph.nodes[node]["level"])
+            params += (len(sources) if fused else 0) + separable_params + 2 * width
+            macs += side * side * separable_macs
+            channels[node] = width
+        channels_in = [width] * topology.num_inputs
+    return Cost(params, macs)
+
+
+def _head_cost(config: DetConfig, outputs: int, size: int) -> Cost:
+    width, repeats = config.fpn_filters, config.head_repeats
+    predicted = config.num_anchors * outputs
+    levels = range(config.min_level, config.max_level + 1)
+    params = repeats * (9 * width + width * width + width) + repeats * len(levels) * 2 * width
+    params += 9 * width + width * predicted + predicted
+    area = sum(_side(size, level) ** 2 for level in levels)
+    macs = area * (repeats * (9 * width + width * width) + 9 * width + width * predicted)
+    return Cost(params, macs)
+
+
+def counted_detector_cost(spec: Any = "d0", resolution: int | None = None, backbone: Any = None,
+                          **overrides: Any) -> tuple[Cost, dict[str, Cost]]:
+    """The same breakdown counted on the built module: built on the meta device, run once on a
+    1×3×R×R meta tensor under ``torch.utils.flop_counter.FlopCounterMode`` (MACs = flops / 2).
+    Needs torch; the check on :func:`detector_cost`."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
     from .model import efficientdet
 
     with torch.device("meta"):
@@ -33,8 +125,6 @@ def detector_cost(spec: Any = "d0", resolution: int | None = None, backbone: Any
         model(images)
     params = {part: sum(p.numel() for p in getattr(model, part).parameters()) for part in PARTS}
     total = Cost(sum(params.values()), int(counter.get_total_flops()) // 2)
-    if not breakdown:
-        return total
     counts = counter.get_flop_counts()
     parts = {}
     for part in PARTS[1:]:

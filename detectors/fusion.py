@@ -13,7 +13,10 @@ from torch import nn
 
 from search_spaces import InputError
 
-FUSIONS = ("fastattn", "attn", "sum")
+from .configs import FUSIONS
+
+__all__ = ["EPSILON", "FUSIONS", "Fusion"]
+
 EPSILON = 1e-4
 
 

@@ -19,9 +19,9 @@ from torch import nn
 from search_spaces import Arch, InputError
 
 from .anchors import anchor_boxes
-from .backbone import build_backbone, resolve_backbone
+from .backbone import build_backbone, resolve_detector
 from .bifpn import FeatureNetwork
-from .configs import DetConfig, get_config
+from .configs import DetConfig
 from .heads import box_head, class_head
 from .loss import check_targets, detection_loss
 from .postprocess import postprocess
@@ -105,10 +105,5 @@ def efficientdet(spec: str | float | DetConfig = "d0", backbone: Any = None, num
     family member dict (see :func:`detectors.backbone.resolve_backbone`). ``overrides`` change
     config fields (fpn_filters, fusion, topology, image_size, …).
     """
-    config = spec if isinstance(spec, DetConfig) else get_config(spec)
-    config = config.with_(num_classes=num_classes, **overrides)
-    arch = resolve_backbone(config.backbone if backbone is None else backbone)
-    if backbone is not None:
-        config = config.with_(backbone=arch.name)
-    arch = arch.with_(resolution=config.image_size)
+    config, arch = resolve_detector(spec, backbone, num_classes, **overrides)
     return EfficientDet(config, arch, pad=pad)

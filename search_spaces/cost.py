@@ -90,6 +90,22 @@ def stage_cost(stage: BlockArgs, size: int) -> tuple[int, int, int]:
 
 def arch_cost(arch: Arch, resolution: int | None = None) -> Cost:
     """Params and MACs of `arch` at `resolution` (default: the arch's own)."""
+    params, macs, size, last = _body(arch, resolution)
+    head, classes = arch.head_channels, arch.num_classes
+    params += last * head + 2 * head + head * classes + classes
+    macs += size * size * last * head + head * classes
+    return Cost(int(params), int(macs))
+
+
+def features_cost(arch: Arch, resolution: int | None = None) -> Cost:
+    """Params and MACs of the feature extractor alone (stem and stages; no 1×1 head conv, pooling or
+    classifier) — the backbone a detector keeps."""
+    params, macs, _, _ = _body(arch, resolution)
+    return Cost(int(params), int(macs))
+
+
+def _body(arch: Arch, resolution: int | None) -> tuple[int, int, int, int]:
+    """(params, MACs, output size, output channels) of the stem and every stage."""
     size = _ceil_div(resolution or arch.resolution, 2)
     stem = arch.stem_channels
     params = 9 * arch.in_channels * stem + 2 * stem
@@ -105,7 +121,4 @@ def arch_cost(arch: Arch, resolution: int | None = None) -> Cost:
         params += p
         macs += m
         cin = cout
-    last, head, classes = cin, arch.head_channels, arch.num_classes
-    params += last * head + 2 * head + head * classes + classes
-    macs += size * size * last * head + head * classes
-    return Cost(int(params), int(macs))
+    return params, macs, size, cin
