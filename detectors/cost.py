@@ -27,7 +27,7 @@ from search_spaces.cost import features_cost
 
 from .backbone import REQUIRED_STRIDES, resolve_detector
 from .configs import DetConfig
-from .topology import Topology
+from .topology import TOPOLOGIES
 
 PARTS = ("backbone", "fpn", "class_net", "box_net")
 
@@ -68,12 +68,13 @@ def _projection(cin: int, width: int, side: int) -> tuple[int, int]:
 
 
 def _fpn_cost(config: DetConfig, backbone_channels: list[int], size: int) -> Cost:
-    topology = Topology.named(config.topology, config.min_level, config.max_level)
-    width, graph = config.fpn_filters, topology.graph
-    levels = list(topology.levels)
+    levels = list(range(config.min_level, config.max_level + 1))
+    nodes = TOPOLOGIES[config.topology](config.min_level, config.max_level)  # (level, input ids); inputs 0…L−1
+    node_levels = levels + [level for level, _ in nodes]
+    width = config.fpn_filters
     params = macs = 0
     last = backbone_channels[-1]
-    extra = topology.num_inputs - len(backbone_channels)
+    extra = len(levels) - len(backbone_channels)
     for index in range(extra):
         p, m = _projection(last, width, _side(size, levels[len(backbone_channels) + index - 1]))
         params, macs, last = params + p, macs + m, width
@@ -82,16 +83,15 @@ def _fpn_cost(config: DetConfig, backbone_channels: list[int], size: int) -> Cos
     fused = config.fusion != "sum"
     for _ in range(config.fpn_repeats):
         channels = dict(enumerate(channels_in))
-        for node in topology.order():
-            sources = [source for source, _ in graph.in_edges(node)]
+        for index, (level, sources) in enumerate(nodes):
             for source in sources:
-                p, m = _projection(channels[source], width, _side(size, graph.nodes[source]["level"]))
+                p, m = _projection(channels.get(source, width), width, _side(size, node_levels[source]))
                 params, macs = params + p, macs + m
-            side = _side(size, graph.nodes[node]["level"])
+            side = _side(size, level)
             params += (len(sources) if fused else 0) + separable_params + 2 * width
             macs += side * side * separable_macs
-            channels[node] = width
-        channels_in = [width] * topology.num_inputs
+            channels[len(levels) + index] = width
+        channels_in = [width] * len(levels)
     return Cost(params, macs)
 
 

@@ -17,10 +17,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-
-import networkx as nx
+from typing import TYPE_CHECKING
 
 from search_spaces import InputError
+
+if TYPE_CHECKING:  # networkx is imported where a graph is built: configs and costs stay light
+    import networkx as nx
 
 NodeSpec = tuple[int, Sequence[int]]
 
@@ -111,6 +113,8 @@ class Topology:
 
     def order(self) -> list[int]:
         """Ids of the listed nodes in a topological order (ties broken by list position)."""
+        import networkx as nx
+
         key = lambda n: self.graph.nodes[n]["order"]  # noqa: E731
         return [n for n in nx.lexicographical_topological_sort(self.graph, key=key)
                 if self.graph.nodes[n]["order"] >= 0]
@@ -120,6 +124,8 @@ def build_graph(nodes: Iterable[tuple[int, Sequence[int]]], min_level: int, max_
     """DiGraph of inputs and nodes, edges input → consumer with ``slot`` (position among inputs)."""
     if not (isinstance(min_level, int) and isinstance(max_level, int) and 1 <= min_level < max_level <= 12):
         raise InputError(f"feature levels must satisfy 1 <= min_level < max_level <= 12, got {min_level}..{max_level}")
+    import networkx as nx
+
     graph = nx.DiGraph()
     for index, level in enumerate(range(min_level, max_level + 1)):
         graph.add_node(index, level=level, order=-1)
@@ -151,6 +157,8 @@ def output_ids(graph: nx.DiGraph, min_level: int, max_level: int) -> dict[int, i
 
 def validate(graph: nx.DiGraph, min_level: int, max_level: int) -> None:
     """Raise InputError for a cycle, an unreachable output level or a dead input/node."""
+    import networkx as nx
+
     if not nx.is_directed_acyclic_graph(graph):
         cycle = nx.find_cycle(graph)
         raise InputError(f"feature network has a cycle: {' -> '.join(str(u) for u, _ in cycle)} -> {cycle[0][0]}")
