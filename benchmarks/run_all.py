@@ -31,6 +31,7 @@ BENCHES = [
     ("Proxy fidelity against the converged reference set", ["bench_proxy_fidelity.py"]),
     ("Latency lookup table vs end-to-end timing", ["bench_latency.py"]),
     ("Detectors D0-D7x vs the paper", ["bench_detectors.py"]),
+    ("Analytic CLI start-up: wall time, no torch", ["bench_cli_startup.py"]),
 ]
 
 
