@@ -1,4 +1,4 @@
-"""Output helpers shared by the sub-commands: JSON to stdout, aligned plain-text tables, and the
+"""Output helpers shared by the sub-commands: JSON to stdout, tables (rendered by rich), and the
 checks and saving of a `-o FILE` output."""
 
 from __future__ import annotations
@@ -37,18 +37,54 @@ def print_json(obj: Any) -> None:
 
 
 def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: str | None = None) -> str:
-    """A plain aligned table; `align` is one char per column, "l" or "r" (default: numbers right)."""
-    cells = [[str(h) for h in headers]] + [[_cell(v) for v in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    """A table rendered by rich for a person to read (never wrapped; a bold header on a terminal, plain text
+    otherwise); `align` is one char per column, "l" or "r" (default: numbers right)."""
+    import io
+
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     if align is None:
         align = "".join("r" if rows and isinstance(rows[0][i], int | float) else "l" for i in range(len(headers)))
-    lines = []
-    for n, row in enumerate(cells):
-        parts = [c.rjust(w) if a == "r" else c.ljust(w) for c, w, a in zip(row, widths, align, strict=True)]
-        lines.append("  ".join(parts).rstrip())
-        if n == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "")
+    colour = _is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
+    ascii_head = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)  # SIMPLE_HEAD in ASCII
+    table = Table(box=box.SIMPLE_HEAD if encoding == "utf8" else ascii_head, show_edge=False, pad_edge=False,
+                  header_style="bold" if colour else "")
+    for header, side in zip(headers, align, strict=True):
+        table.add_column(Text(str(header)), justify="right" if side == "r" else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*(Text(_cell(value)) for value in row))  # (Text: "[...]" in a cell is not rich markup)
+    buffer = io.StringIO()
+    Console(file=buffer, width=100_000, color_system="standard" if colour else None, force_terminal=colour,
+            highlight=False, emoji=False, markup=False, legacy_windows=False).print(table)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines() if line.strip())
+
+
+def format_duration(seconds: float | None) -> str:
+    """An ETA or elapsed time for a person: "4m05s", "2h13m", "?" when unknown."""
+    if seconds is None:
+        return "?"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    return f"{seconds // 60}m{seconds % 60:02d}s"
+
+
+def print_progress(event: dict[str, Any], what: str) -> None:
+    """One progress line on stderr: "[done/total] WHAT | ETA ..." (event: done, total, eta_s)."""
+    width = len(str(event["total"]))
+    print(f"[{event['done']:>{width}}/{event['total']}] {what} | ETA {format_duration(event.get('eta_s'))}",
+          file=sys.stderr, flush=True)
+
+
+def _is_terminal(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _cell(value: Any) -> str:

@@ -26,9 +26,12 @@ import numpy as np
 from nas.reference import REFERENCE_CONFIG, REFERENCE_DIR, ReferenceRow
 from scaling.grid import Candidate, evaluate_candidates, proxy_resolution
 from scaling.matched import single_dimension
+from scaling.progress import Countdown
 from scaling.scale import compound_scale
 from search_spaces import Arch, InputError, MnasNetSpace, load_arch
 from search_spaces.atomic import write_text_atomic
+
+from .output import format_duration
 
 NAMED = ("efficientnet-b0", "mnasnet-a1", "mobilenet-v2")
 MACS_RANGE = (150e6, 800e6)
@@ -117,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     runner: dict[str, Any] = {"runner": args.runner}
     if args.runner == "ray":
         runner.update(ray_address=args.ray_address, max_concurrent=args.max_concurrent)
-    budget = args.limit
+    budget, plan = args.limit, []
     for seed in seeds:
         ledger_dir = out / "work" / f"seed-{seed}"
         done = set()
@@ -128,14 +131,18 @@ def main(argv: list[str] | None = None) -> int:
         if budget is not None:
             todo = todo[:budget]
             budget -= len(todo)
-        if not todo:
-            continue
-        print(f"seed {seed}: {len(todo)} to train ({len(done)} done), {platform.node()}", file=sys.stderr, flush=True)
+        if todo:
+            plan.append((seed, ledger_dir, todo, len(done)))
+    countdown = Countdown(sum(len(todo) for _, _, todo, _ in plan))
+    for seed, ledger_dir, todo, finished in plan:
+        print(f"seed {seed}: {len(todo)} to train ({finished} done), {platform.node()}", file=sys.stderr, flush=True)
 
         def progress(row: dict[str, Any], seed: int = seed) -> None:
             details = row.get("details") or {}
-            print(f"  seed {seed} {row['trial']}: acc {row['metric']:.4f} loss {details.get('train_loss', 0):.3f} "
-                  f"({row['seconds']:.0f}s)", file=sys.stderr, flush=True)
+            event = countdown.tick()
+            print(f"  [{event['done']}/{event['total']}] seed {seed} {row['trial']}: acc {row['metric']:.4f} "
+                  f"loss {details.get('train_loss', 0):.3f} ({row['seconds']:.0f}s) | ETA "
+                  f"{format_duration(event['eta_s'])}", file=sys.stderr, flush=True)
             assemble(out, archs, config)
 
         # named, scaled and baseline first (evaluate_candidates orders by proxy resolution within a call)

@@ -3,7 +3,6 @@ explicit input), writes its own, and returns a small summary for state.json."""
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,12 +144,11 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
     if config is None and searched and searched.get("evaluator") == section["evaluator"]:
         config = searched["evaluator_config"]  # the same proxy task as the search
     levels = {"levels": tuple(section["levels"])} if section["levels"] else {}
-    finished = itertools.count(1)
     result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
                       config=config or {}, step=float(section["step"]),
                       out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
                       match_macs=section["match_macs"], **levels, **_runner_options(ctx.job),
-                      progress=lambda row: ctx.report("grid", {"done": next(finished), "total": None}))
+                      progress=lambda event: ctx.report("grid", event))
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
     write_json_atomic(ctx.folder / "coefficients.json", chosen)
     return {"coefficients": {k: chosen[k] for k in ("alpha", "beta", "gamma")},
@@ -208,11 +206,13 @@ def run_detectors_stage(ctx: Context) -> dict[str, Any]:
     """EfficientDet on each family member, scaled by the member's φ (φ < 0 uses D0's settings)."""
     from detectors import detector_cost, efficientdet
     from scaling import load_family
+    from scaling.progress import Countdown
 
     section = ctx.job.section("detectors")
     family = load_family(ctx.folder / "family.json")
     chosen = range(len(family)) if section["members"] == "all" else section["members"]
     rows = []
+    countdown = Countdown(len(chosen))
     for index in chosen:
         if not isinstance(index, int) or not 0 <= index < len(family):
             raise InputError(f"[detectors] members: no member {index!r} (the family has {len(family)})")
@@ -225,7 +225,7 @@ def run_detectors_stage(ctx: Context) -> dict[str, Any]:
         rows.append({**description, "member": index, "phi": phi, "name": f"det-{index}", "params": cost.params,
                      "macs": cost.macs, "resolution": model.config.image_size,
                      "backbone": {"name": member.arch.name, "macs": member.macs, "resolution": member.resolution}})
-        ctx.report("detectors", {"done": len(rows), "total": len(chosen)})
+        ctx.report("detectors", countdown.tick())
     write_json_atomic(ctx.folder / "detectors.json", {"schema": DETECTORS_SCHEMA, "detectors": rows})
     return {"detectors": len(rows)}
 

@@ -109,20 +109,35 @@ def proxy_resolution(base: Arch, arch: Arch, config: Mapping[str, Any], scale_pr
     return max(8, int(round(reference * arch.resolution / base.resolution)))
 
 
+def _groups(candidates: Sequence[Candidate], base: Arch, config: Mapping[str, Any],
+            scale_proxy: bool) -> list[tuple[int, list[Candidate], dict[str, Candidate]]]:
+    """(proxy resolution, its candidates, one candidate per distinct network) in evaluation order."""
+    groups: dict[int, list[Candidate]] = {}
+    for candidate in candidates:
+        groups.setdefault(proxy_resolution(base, candidate.arch, config, scale_proxy), []).append(candidate)
+    plan = []
+    for pixels, group in sorted(groups.items()):
+        unique: dict[str, Candidate] = {}  # the same network under two keys is evaluated once
+        for candidate in group:
+            unique.setdefault(_signature(candidate.arch), candidate)
+        plan.append((pixels, group, unique))
+    return plan
+
+
+def evaluation_keys(candidates: Sequence[Candidate], base: Arch, config: Mapping[str, Any],
+                    scale_proxy: bool = True) -> list[str]:
+    """The ledger keys :func:`evaluate_candidates` evaluates for `candidates` (one per distinct network)."""
+    return [c.key for _, _, unique in _groups(candidates, base, config, scale_proxy) for c in unique.values()]
+
+
 def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
                         out_dir: str | os.PathLike, scale_proxy: bool = True, **runner: Any) -> dict[str, dict]:
     """Rows keyed by candidate key; candidates grouped by proxy resolution, one ledger for all."""
     from nas.batch import evaluate_batch
 
-    groups: dict[int, list[Candidate]] = {}
-    for candidate in candidates:
-        groups.setdefault(proxy_resolution(base, candidate.arch, config, scale_proxy), []).append(candidate)
     rows: dict[str, dict] = {}
-    for pixels, group in sorted(groups.items()):
+    for pixels, group, unique in _groups(candidates, base, config, scale_proxy):
         group_config = {**config, "resolution": pixels} if scale_proxy else dict(config)
-        unique: dict[str, Candidate] = {}  # the same network under two keys is evaluated once
-        for candidate in group:
-            unique.setdefault(_signature(candidate.arch), candidate)
         found = evaluate_batch([(c.key, c.arch) for c in unique.values()], evaluator, group_config, out_dir,
                                **runner)
         by_signature = {sig: row for sig, row in zip(unique, found, strict=True)}
@@ -163,6 +178,23 @@ def _check_config(out: Path, record: dict[str, Any]) -> None:
     write_json_atomic(path, record)
 
 
+def _countdown(out: Path, base: Arch, config: Mapping[str, Any], scale_proxy: bool, candidates: Sequence[Candidate],
+               levels: Sequence[float], progress: Callable[[dict[str, Any]], None] | None
+               ) -> Callable[[dict[str, Any]], None] | None:
+    """A row callback passing `progress` {"done", "total", "eta_s", "last": row} over the whole grid: the
+    distinct networks of the grid plus one compound-x{L} per level, those already in the ledger done."""
+    if progress is None:
+        return None
+    from nas.ledger import Ledger
+
+    from .progress import Countdown
+
+    keys = evaluation_keys(candidates, base, config, scale_proxy) + [level_key("compound", lv) for lv in levels]
+    finished = {str(row["trial"]) for row in Ledger(out).read(repair=False)}
+    countdown = Countdown(len(keys), len(finished & set(keys)))
+    return lambda row: progress({**countdown.tick(), "last": row})
+
+
 def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None, out_dir: str | os.PathLike, *,
              phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE, levels: Sequence[float] = (2, 4),
              runner: str = "inline", ray_address: str | None = None, max_concurrent: int | None = None,
@@ -170,7 +202,8 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
              match_macs: bool = False, progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
     and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
-    matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`."""
+    matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`. `progress(event)` is
+    called as each evaluation finishes: {"done", "total", "eta_s", "last": the ledger row}."""
     from nas.evaluators import check_data
     from nas.runners import check_runner
 
@@ -189,7 +222,8 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
               "config": config, "step": step, "tolerance": tolerance, "levels": list(levels), "runner": runner,
               "scale_proxy_resolution": scale_proxy_resolution, "match_macs": match_macs}
     _check_config(out, record)
-    options: dict[str, Any] = {"runner": runner, "progress": progress}
+    options: dict[str, Any] = {"runner": runner, "progress": _countdown(out, base, config, scale_proxy_resolution,
+                                                                         candidates, levels, progress)}
     if runner == "ray":
         options.update(ray_address=ray_address, max_concurrent=max_concurrent)
     rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, **options)

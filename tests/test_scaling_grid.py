@@ -90,10 +90,15 @@ def test_run_grid_resumes_after_kill(tmp_path):
     first = list(CALLS)
     CALLS.clear()
     LIMIT[0] = None
-    result = run_grid(SMALL, "grid-test-naswot", CONFIG, out, **kwargs)
+    events: list[dict] = []
+    result = run_grid(SMALL, "grid-test-naswot", CONFIG, out, progress=events.append, **kwargs)
     assert not set(CALLS) & set(first)  # nothing finished was evaluated again
     rows = [json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()]
     assert len(rows) == len({r["trial"] for r in rows}) == 2 + len(CALLS)
+    # progress: done/total over the whole grid (the 2 finished before counted), an ETA, the row
+    assert [e["done"] for e in events] == list(range(3, len(rows) + 1))
+    assert {e["total"] for e in events} == {len(rows)} and events[-1]["eta_s"] == 0
+    assert all(e["eta_s"] >= 0 for e in events) and events[0]["last"]["trial"] in {r["trial"] for r in rows}
     for name in ("grid.json", "grid.md", "coefficients.json", "grid.png", "config.json"):
         assert (out / name).stat().st_size > 0
     assert json.loads((out / "grid.json").read_text()) == json.loads(json.dumps(result))
@@ -150,3 +155,18 @@ def test_run_grid_on_embedded_ray(tmp_path):
         assert again == result and (tmp_path / "g" / "trials.jsonl").read_text().splitlines() == rows
     finally:
         ray.shutdown()
+
+
+def test_grid_cli_shows_done_total_and_eta(run_cli, tmp_path):
+    common = ["grid", "--base", "mnasnet-a1", "--evaluator", "naswot", "--config", "batch=4", "--config",
+              "resolution=8", "--step", "1.0", "--tolerance", "0.5", "--levels", "2", "--no-plot",
+              "--fixed-proxy-resolution"]
+    code, out, err = run_cli(*common, "--out", tmp_path / "g")
+    assert code == 0, err
+    lines = err.strip().splitlines()
+    total = len((tmp_path / "g" / "trials.jsonl").read_text().splitlines())
+    assert lines[0].startswith(f"[1/{total}] ") and lines[-1].startswith(f"[{total}/{total}] ")
+    assert len(lines) == total and all("| ETA " in line for line in lines)
+    assert "matched MACs" in out
+    code, _, err = run_cli(*common, "--quiet", "--out", tmp_path / "q")
+    assert code == 0 and err == ""

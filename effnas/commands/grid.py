@@ -12,7 +12,7 @@ from search_spaces import InputError
 from search_spaces.readers import parse_json_text, read_json_file
 from search_spaces.units import format_size
 
-from ..output import format_table, print_json
+from ..output import format_table, print_json, print_progress
 from ..runfolder import open_run
 
 
@@ -38,6 +38,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     grid.add_argument("--no-plot", action="store_true", help="skip grid.png")
     grid.add_argument("--out", required=True, metavar="DIR", help="run folder (re-run to resume)")
     grid.add_argument("--json", action="store_true", help="print grid.json")
+    grid.add_argument("--quiet", action="store_true", help="no progress lines (done/total, ETA) on stderr")
     grid.set_defaults(handler=cmd_grid)
 
 
@@ -80,6 +81,12 @@ def parse_levels(text: str) -> list[float]:
     return levels
 
 
+def _progress(event: dict[str, Any]) -> None:
+    row = event["last"]
+    print_progress(event, f"{row['trial']}: metric {row['metric']:.4f}, MACs {format_size(row['macs'])} "
+                          f"({row['seconds']:.1f}s)")
+
+
 def cmd_grid(args: argparse.Namespace) -> int:
     from scaling.grid import run_grid
 
@@ -91,7 +98,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
                           tolerance=args.tolerance, levels=levels, runner=args.runner,
                           ray_address=args.ray_address, max_concurrent=args.max_concurrent,
                           scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot,
-                          match_macs=args.match_macs)
+                          match_macs=args.match_macs, progress=None if args.quiet else _progress)
     if args.json:
         print_json(result)
         return 0

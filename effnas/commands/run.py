@@ -8,7 +8,7 @@ import time
 from typing import Any
 
 from ..jobs import STAGES, load_job
-from ..output import print_json
+from ..output import format_duration, print_json
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -59,7 +59,7 @@ class ProgressPrinter:
             return
         parts = [f"[{stage}] {done}/{total}" if total else f"[{stage}] {done} evaluated"] + ([best] if best else [])
         if event.get("eta_s") is not None:
-            parts.append(f"ETA {event['eta_s'] / 60:.1f} min")
+            parts.append(f"ETA {format_duration(event['eta_s'])}")
         print("effnas: " + ", ".join(parts), file=sys.stderr, flush=True)
 
     def close(self) -> None:
