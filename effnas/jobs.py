@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import InputError
-from search_spaces.bounds import MAX_CLASSES, check_int, check_seed, check_trials
+from search_spaces.bounds import MAX_CLASSES, MAX_TRIALS, check_int, check_seed, check_trials
 from search_spaces.readers import parse_toml_text, read_text_file
 from search_spaces.units import parse_size
 
@@ -28,7 +28,7 @@ SCHEMA: dict[str, dict[str, tuple[tuple[type, ...], Any]]] = {
     "search": {"preset": ((str,), None), "target": ((str, int, float), None), "objective": ((str,), None),
                "reward": ((str,), None), "strategy": ((str,), None), "evaluator": ((str,), None),
                "trials": ((int,), None), "data": ((str,), None), "seed": ((int,), None),
-               "evaluator_config": ((dict,), None)},
+               "evaluator_config": ((dict,), None), "synchronous": ((bool,), None), "generation": ((int,), None)},
     "grid": {"base": ((str,), None), "evaluator": ((str,), "proxy"), "phi": ((int, float), 1.0),
              "step": ((int, float), 0.05), "coefficients": ((list,), None), "evaluator_config": ((dict,), None),
              "single_dimension": ((bool,), True), "levels": ((list,), None), "match_macs": ((bool,), False)},
@@ -100,6 +100,8 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
         parse_size(search["target"], "[search] target")
     if search is not None and search["trials"] is not None:
         check_trials(search["trials"], "job: [search] trials")
+    if search is not None and search["generation"] is not None:
+        check_int(search["generation"], "job: [search] generation", 1, MAX_TRIALS)
     if grid is not None:
         if search is None and not grid["base"]:
             raise InputError("job: [grid] needs base = ARCH when the job has no [search] stage")

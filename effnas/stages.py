@@ -58,7 +58,8 @@ def search_config(job: Job) -> dict[str, Any]:
                           strategy=section["strategy"], evaluator=section["evaluator"], trials=section["trials"],
                           data=section["data"], seed=section["seed"] if section["seed"] is not None else job.seed,
                           runner=job.runner, max_concurrent=job.max_concurrent,
-                          evaluator_config=section["evaluator_config"])
+                          evaluator_config=section["evaluator_config"], synchronous=section["synchronous"],
+                          generation=section["generation"])
 
 
 def check_search(ctx: Context, fresh: bool = False) -> None:

@@ -19,6 +19,7 @@ from search_spaces.atomic import append_bytes, write_json_atomic, write_text_ato
 from search_spaces.readers import read_json_file
 
 CONFIG, TRIALS, BEST, STATE = "config.json", "trials.jsonl", "best.json", "strategy.pt"
+HELD = "generation.jsonl"  # a synchronous search's finished trials waiting for a lower id (nas.schedules)
 
 
 def _refuse_repeats(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -34,11 +35,12 @@ def _refuse_repeats(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 class Ledger:
-    """Append-only record of finished trials in `out_dir` (created on first write)."""
+    """Append-only record of finished trials in `out_dir` (created on first write); `name`: the
+    file (trials.jsonl; generation.jsonl for the rows a synchronous search holds back)."""
 
-    def __init__(self, out_dir: str | os.PathLike) -> None:
+    def __init__(self, out_dir: str | os.PathLike, name: str = TRIALS) -> None:
         self.dir = Path(out_dir)
-        self.path = self.dir / TRIALS
+        self.path = self.dir / name
 
     # ---------------------------------------------------------------- reading
     def read(self, repair: bool = True) -> list[dict[str, Any]]:
@@ -77,6 +79,10 @@ class Ledger:
         """Write one finished trial as a single line and fsync it."""
         self.dir.mkdir(parents=True, exist_ok=True)
         append_bytes(self.path, (json.dumps(row, allow_nan=True) + "\n").encode())
+
+    def remove(self) -> None:
+        """Delete the file (a synchronous search's held rows, once all are in trials.jsonl)."""
+        self.path.unlink(missing_ok=True)
 
     def write_json(self, name: str, obj: Any) -> None:
         self.dir.mkdir(parents=True, exist_ok=True)

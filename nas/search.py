@@ -2,11 +2,15 @@
 
 `resolve_config` turns user options (+ a preset) into the run's config (validated; nothing is
 written on bad input). `run_search` runs it in `out_dir`: config.json, trials.jsonl (one row per
-finished trial, appended and fsynced at once: trial, arch, params, macs, metric, reward, seconds,
-worker, evaluator, details), best.json and strategy.pt (the strategy's state after every
-observation, torch.save'd atomically, loaded with weights_only=True). `resume=True` continues a
-run whose driver died: ledger rows are kept, the strategy's state is restored and any row newer
-than the saved state is replayed into it; in-flight trials of the dead driver are proposed anew.
+finished trial, appended and fsynced: trial, arch, params, macs, metric, reward, seconds, worker,
+evaluator, details), best.json and strategy.pt (the strategy's state after each observation,
+torch.save'd atomically, loaded with weights_only=True). When the strategy proposes and observes
+is the schedule's (nas.schedules): synchronous generations by default (`synchronous`, size
+`generation`, default the strategy's natural batch), so a seeded search is reproducible whatever
+runs it; asynchronous with `synchronous=False`. `resume=True` continues a run whose driver died:
+ledger rows are kept, the strategy's state is restored, and the schedule picks up from there
+(asynchronous: rows newer than the state are replayed into it and in-flight trials proposed anew;
+synchronous: the generation in progress is proposed again and only its unfinished trials run).
 """
 
 from __future__ import annotations
@@ -22,19 +26,22 @@ import numpy as np
 
 from search_spaces import Arch, InputError, MnasNetSpace
 from search_spaces.atomic import write_with
-from search_spaces.bounds import check_seed, check_trials
+from search_spaces.bounds import MAX_TRIALS, check_int, check_seed, check_trials
 from search_spaces.paths import check_exists
 
 from .evaluators import check_config
-from .ledger import BEST, CONFIG, STATE, Ledger
+from .ledger import BEST, CONFIG, HELD, STATE, Ledger
 from .objective import Objective
 from .presets import get_preset
 from .runners import RUNNERS, run
+from .schedules import make_schedule
 from .strategies import check_strategy, make_strategy
 
 SCHEMA = "effnas.search/1"
 # Options that may differ between a run and its resumption (how it runs, not what it searches).
 RUN_OPTIONS = ("trials", "runner", "max_concurrent", "cpus_per_trial", "gpus_per_trial")
+# What a run folder written before a key existed ran with (its config.json lacks the key).
+LEGACY = {"synchronous": False, "generation": None}
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -44,7 +51,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
                             "strategy": "ppo", "strategy_options": {}, "evaluator": "zero-cost",
                             "evaluator_config": {}, "trials": 100, "seed": 0, "data": None, "runner": "inline",
                             "max_concurrent": None, "cpus_per_trial": 1.0, "gpus_per_trial": 0.0,
-                            "space": "wide"}
+                            "space": "wide", "synchronous": True, "generation": None}
     chosen = get_preset(preset)
     requires_data = chosen.pop("requires_data", False)
     by_evaluator = chosen.pop("evaluator_configs", {})
@@ -80,6 +87,10 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
             raise InputError("--objective latency needs nas.latency, which is not installed") from None
     check_trials(base["trials"])
     check_seed(base["seed"])
+    if not isinstance(base["synchronous"], bool):
+        raise InputError(f"synchronous must be true or false, got {base['synchronous']!r}")
+    if base["generation"] is not None:
+        check_int(base["generation"], "generation size", 1, MAX_TRIALS)
     if base["max_concurrent"] is not None and base["max_concurrent"] < 1:
         raise InputError(f"max concurrent trials must be >= 1, got {base['max_concurrent']}")
     if not base["cpus_per_trial"] > 0:
@@ -108,10 +119,17 @@ def check_data(path: str) -> None:
         raise InputError(f"data set {path} has {classes} class; at least 2 are needed")
 
 
+def stored_config(out_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """The config.json of the search run in `out_dir` (None if there is none), keys it predates
+    filled in with what such runs did (`LEGACY`)."""
+    stored = Ledger(out_dir).read_json(CONFIG)
+    return None if stored is None else {**LEGACY, **stored}
+
+
 def check_out_dir(config: Mapping[str, Any], out_dir: str | os.PathLike, resume: bool) -> dict[str, Any] | None:
     """The stored config of `out_dir` if resuming it; InputError if it holds another run."""
     ledger = Ledger(out_dir)
-    stored = ledger.read_json(CONFIG)
+    stored = stored_config(out_dir)
     if stored is None:
         if ledger.path.exists():
             raise InputError(f"{out_dir} holds trials.jsonl but no config.json; choose another --out")
@@ -159,10 +177,6 @@ def _load_state(path: Path, strategy: Any, rows: list[dict[str, Any]]) -> list[s
     return keys
 
 
-def _trial_number(key: str) -> int:
-    return int(key[1:]) if key.startswith("t") and key[1:].isdigit() else -1
-
-
 def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool = False,
                ray_address: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Run (or resume) the search described by `config` in `out_dir`; returns a summary dict."""
@@ -177,42 +191,18 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
     observed_keys: list[str] = []
     if rows and state_path.exists():
         observed_keys = _load_state(state_path, strategy, rows)
-    known = set(observed_keys)
-    for row in rows:  # rows finished after the last state save (or with no state at all)
-        if row["trial"] not in known:
-            strategy.tell(space.encode(Arch.from_dict(row["arch"])), row["reward"])
-            observed_keys.append(row["trial"])
-    strategy.next_id = max([strategy.next_id] + [_trial_number(r["trial"]) + 1 for r in rows])
     ledger.write_json(CONFIG, config)
 
     total = int(config["trials"])
     done = len(rows)
     best = max(rows, key=lambda r: r["reward"]) if rows else None
-    pending: dict[str, int] = {}
     failures: list[str] = []
     max_failures = max(5, total // 4)
     start, done_at_start = time.monotonic(), done
 
-    def source() -> tuple[str, Arch] | None:
-        if done + len(pending) >= total or len(failures) > max_failures:
-            return None
-        trial_id, tokens = strategy.propose()
-        key = f"t{trial_id:05d}"
-        pending[key] = trial_id
-        return key, space.decode(tokens, name=key)
-
-    def on_result(row: dict[str, Any]) -> None:
+    def record(row: dict[str, Any]) -> None:
         nonlocal done, best
-        key = row["trial"]
-        arch = Arch.from_dict(row["arch"])
-        cost = float(row["macs"]) if objective.kind == "macs" else objective.cost(arch)
-        if objective.kind == "latency":
-            row["latency_ms"] = cost
-        row["reward"] = objective.reward(row["metric"], cost)
         ledger.append(row)
-        strategy.observe(pending.pop(key), row["reward"])
-        observed_keys.append(key)
-        _save_state(state_path, {"strategy": strategy.state_dict(), "keys": observed_keys})
         done += 1
         if best is None or row["reward"] > best["reward"]:
             best = row
@@ -223,15 +213,32 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
             progress({"done": done, "total": total, "best_reward": best["reward"], "last": row,
                       "eta_s": (total - done) / rate if rate > 0 else None, "elapsed_s": elapsed})
 
+    def save(keys: list[str]) -> None:
+        observed_keys.extend(keys)
+        _save_state(state_path, {"strategy": strategy.state_dict(), "keys": observed_keys})
+
+    held = Ledger(out_dir, HELD)
+    schedule = make_schedule(config, strategy, space, rows, list(observed_keys), held, record, save)
+
+    def source() -> tuple[str, Arch] | None:
+        item = schedule.next() if len(failures) <= max_failures else None
+        return None if item is None else (item[0], space.decode(item[1], name=item[0]))
+
+    def on_result(row: dict[str, Any]) -> None:
+        cost = float(row["macs"]) if objective.kind == "macs" else objective.cost(Arch.from_dict(row["arch"]))
+        if objective.kind == "latency":
+            row["latency_ms"] = cost
+        row["reward"] = objective.reward(row["metric"], cost)
+        schedule.finished(row)
+
     def on_failure(key: str) -> None:
         failures.append(key)
-        strategy.discard(pending.pop(key))
+        schedule.failed(key)
 
     if done < total:
-        options: dict[str, Any] = {"on_failure": on_failure}
+        options: dict[str, Any] = {"on_failure": on_failure, "cpus_per_trial": float(config["cpus_per_trial"])}
         if config["runner"] == "ray":
             options.update(ray_address=ray_address, max_concurrent=config["max_concurrent"],
-                           cpus_per_trial=float(config["cpus_per_trial"]),
                            gpus_per_trial=float(config.get("gpus_per_trial", 0.0)))
         run(config["runner"], source, on_result, config["evaluator"], config["evaluator_config"], **options)
     if best is not None:

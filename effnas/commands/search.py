@@ -20,7 +20,7 @@ from ..runfolder import open_run, run_folder
 
 SEARCH_KEYS = ("target", "objective", "reward", "alpha", "beta", "strategy", "strategy_options", "evaluator",
                "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial",
-               "gpus_per_trial", "space")
+               "gpus_per_trial", "space", "synchronous", "generation")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -41,6 +41,14 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-trial", type=float, help="GPUs reserved per Ray trial (default 0; b0-paper on a "
                    "GPU cluster: 1, with --eval-opt device=auto)")
     p.add_argument("--seed", type=int, help="strategy seed (default 0)")
+    schedule = p.add_mutually_exclusive_group()
+    schedule.add_argument("--sync", dest="synchronous", action="store_const", const=True,
+                          help="generations of B candidates observed in trial order: reproducible for a seed on any "
+                          "number of workers (default, except --preset b0-paper)")
+    schedule.add_argument("--async", dest="synchronous", action="store_const", const=False,
+                          help="a new candidate whenever a worker is free (clusters: no idle worker; not reproducible)")
+    p.add_argument("--generation", type=int, metavar="B", help="candidates per synchronous generation (default: "
+                   "the strategy's batch: PPO's batch, evolution's population, else 8)")
     p.add_argument("--eval-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="evaluator option, e.g. epochs=2 (repeatable; JSON values)")
     p.add_argument("--strategy-opt", action="append", default=[], metavar="KEY=VALUE",
@@ -79,17 +87,17 @@ def _target(text: str | None, objective: str | None) -> float | None:
 
 
 def build_config(args: argparse.Namespace) -> dict[str, Any]:
-    from nas.ledger import CONFIG, Ledger
-    from nas.search import resolve_config
+    from nas.search import resolve_config, stored_config
 
     explicit = {"target": _target(args.target, args.objective), "objective": args.objective, "reward": args.reward,
                 "alpha": args.alpha, "beta": args.beta, "strategy": args.strategy, "evaluator": args.evaluator,
                 "data": args.data, "trials": args.trials, "runner": args.runner, "seed": args.seed,
                 "max_concurrent": args.max_concurrent, "cpus_per_trial": args.cpus_per_trial,
-                "gpus_per_trial": args.gpus_per_trial,
+                "gpus_per_trial": args.gpus_per_trial, "synchronous": args.synchronous,
+                "generation": args.generation,
                 "evaluator_config": _pairs(args.eval_opt, "--eval-opt"),
                 "strategy_options": _pairs(args.strategy_opt, "--strategy-opt")}
-    stored = Ledger(args.out).read_json(CONFIG) if args.resume else None
+    stored = stored_config(args.out) if args.resume else None
     if stored is not None:  # resume: the stored run, overridden only by what was given explicitly
         if args.target is None and args.objective is None and stored.get("objective") == "latency":
             explicit["target"] = None

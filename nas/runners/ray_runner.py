@@ -105,6 +105,8 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
     from ray import tune
     from ray.tune.search import ConcurrencyLimiter, Searcher
 
+    from ..threads import trial_threads
+
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "1000")
     started = connect(ray_address, num_cpus)
@@ -119,7 +121,9 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
             raise InputError(f"max concurrent trials must be >= 1, got {max_concurrent}")
 
         class StrategySearcher(Searcher):
-            """Tune Searcher that asks `source` for the next candidate and reports back."""
+            """Tune Searcher that asks `source` for the next candidate and reports back. `source()`
+            None with trials in flight means "ask again later" (a synchronous search waiting for
+            its generation to finish); with none in flight, the search is over."""
 
             def __init__(self) -> None:
                 super().__init__(metric="metric", mode="max")
@@ -132,7 +136,7 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
                 key, arch = item
                 self.keys[trial_id] = key
                 return {"key": key, "arch": arch.to_dict(), "evaluator": evaluator, "config": dict(config),
-                        "threads": max(1, int(cpus_per_trial))}
+                        "threads": trial_threads(cpus_per_trial)}
 
             def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
                 key = self.keys.pop(trial_id, None)

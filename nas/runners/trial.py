@@ -13,17 +13,22 @@ from typing import Any
 from search_spaces import Arch
 
 from ..evaluators import get_evaluator
+from ..threads import torch_threads
 
 RESERVED = ("trial", "arch", "params", "macs", "metric", "reward", "seconds", "worker")
 
 
-def evaluate_trial(key: str, arch: Mapping[str, Any], evaluator: str, config: Mapping[str, Any]) -> dict[str, Any]:
+def evaluate_trial(key: str, arch: Mapping[str, Any], evaluator: str, config: Mapping[str, Any],
+                   threads: int | None = None) -> dict[str, Any]:
     """Row of a finished trial: trial, arch (JSON dict), params, macs (full resolution), metric,
-    seconds (wall time of the evaluation), worker (host:pid), evaluator and its details."""
+    seconds (wall time of the evaluation), worker (host:pid), evaluator and its details. `threads`:
+    torch threads of the evaluation (the runners pass `trial_threads(cpus_per_trial)`, so a metric
+    does not depend on where it ran); None leaves them as they are."""
     start = time.perf_counter()
     model = Arch.from_dict(dict(arch))
     cost = model.cost()
-    result = get_evaluator(evaluator)(model, dict(config))
+    with torch_threads(threads):
+        result = get_evaluator(evaluator)(model, dict(config))
     seconds = time.perf_counter() - start
     row: dict[str, Any] = {"trial": key, "arch": model.to_dict(), "params": int(cost.params), "macs": int(cost.macs),
                            "metric": float(result["metric"]), "seconds": round(seconds, 4),
@@ -39,9 +44,8 @@ def tune_trainable(config: dict[str, Any]) -> None:
     """Ray Tune function trainable: evaluate one candidate and `tune.report` its row (as JSON)."""
     import json
 
-    import torch
     from ray import tune
 
-    torch.set_num_threads(int(config.get("threads", 1)))
-    row = evaluate_trial(config["key"], config["arch"], config["evaluator"], config["config"])
+    row = evaluate_trial(config["key"], config["arch"], config["evaluator"], config["config"],
+                         threads=int(config.get("threads", 1)))
     tune.report({"metric": row["metric"], "row": json.dumps(row)})

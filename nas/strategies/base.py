@@ -8,6 +8,8 @@ number of proposals may be in flight) and seeded by a numpy Generator.
 - ``discard(trial_id)``: a proposal that will never be observed (failed trial).
 - ``state_dict()`` / ``load_state_dict()``: everything needed to resume (RNG state, population,
   controller weights...) as torch-saveable plain data; in-flight proposals are not resumed.
+- ``generation``: the strategy's natural batch, the default generation size B of a synchronous
+  search (nas.schedules): PPO's batch, evolution's population, `DEFAULT_GENERATION` otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from typing import Any
 import numpy as np
 
 from search_spaces import MnasNetSpace
+
+DEFAULT_GENERATION = 8  # generation size of strategies without a natural batch (random, TPE)
 
 
 class Strategy:
@@ -35,6 +39,11 @@ class Strategy:
         self.observed = 0
 
     # ---------------------------------------------------------------- interface
+    @property
+    def generation(self) -> int:
+        """Default generation size B of a synchronous search with this strategy."""
+        return DEFAULT_GENERATION
+
     def propose(self) -> tuple[int, list[int]]:
         tokens, context = self._propose()
         tokens = [int(t) for t in tokens]

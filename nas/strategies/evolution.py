@@ -26,6 +26,11 @@ class RegularizedEvolution(Strategy):
         self.population_size, self.sample_size = int(population), int(sample)
         self.population: deque[tuple[list[int], float]] = deque()
 
+    @property
+    def generation(self) -> int:
+        """A synchronous generation is one population: the random start, then that many children."""
+        return self.population_size
+
     def _propose(self) -> tuple[list[int], Any]:
         if len(self.population) + len(self.pending) < self.population_size or not self.population:
             return [int(self.rng.integers(n)) for n in self.choices], "random"

@@ -86,6 +86,11 @@ class NNIRegularizedEvolution(Strategy):
                                         dedup=dedup, seed=nni_seed)
         self.nni._model_space = model_space(self.choices)  # the engine-free equivalent of initialize()
 
+    @property
+    def generation(self) -> int:
+        """A synchronous generation is one population (as for `evolution`)."""
+        return int(self.nni.population_size)
+
     def _propose(self) -> tuple[list[int], Any]:
         evo = self.nni
         make = evo.random if len(evo._population) + len(evo._running_models) < evo.population_size else \

@@ -8,7 +8,9 @@ Per observed trial, the advantage is A = R − b with b a moving-average baselin
     L = −mean(min(ρ·Â, clip(ρ, 1−ε, 1+ε)·Â)) − c_H·H,   ρ = π(a)/π_old(a),  ε = `clip` (0.2),
 with Â = A / std(A) over the batch (scale-free in the reward's units) and π_old the policy that
 sampled the tokens (exact under asynchrony: trials finish long after they were proposed).
-Sampling uses the strategy's numpy Generator on the softmax probabilities, so runs are seeded.
+Sampling uses the strategy's numpy Generator on the softmax probabilities, so runs are seeded;
+the controller's torch work runs on one thread (`CONTROLLER_THREADS`), so its updates are the same
+bits in every driver whatever torch's thread count there.
 """
 
 from __future__ import annotations
@@ -19,7 +21,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..threads import torch_threads
 from .base import Strategy
+
+CONTROLLER_THREADS = 1
 
 
 class Controller(nn.Module):
@@ -83,12 +88,18 @@ class PPOController(Strategy):
         self.buffer: list[tuple[list[int], float, float]] = []  # tokens, old log-prob, advantage
         self.updates = 0
 
+    @property
+    def generation(self) -> int:
+        """A synchronous generation is one PPO batch: all of it sampled from the same policy."""
+        return self.batch
+
     def _propose(self) -> tuple[list[int], Any]:
-        return self.controller.sample(self.rng)
+        with torch_threads(CONTROLLER_THREADS):
+            return self.controller.sample(self.rng)
 
     def _observe(self, tokens: list[int], reward: float, context: Any) -> None:
         if context is None:  # replayed observation: treat the current policy as the sampler
-            with torch.no_grad():
+            with torch.no_grad(), torch_threads(CONTROLLER_THREADS):
                 context = float(self.controller(torch.tensor([tokens]))[0][0])
         if self.baseline is None:
             self.baseline = reward
@@ -105,14 +116,15 @@ class PPOController(Strategy):
         adv = torch.tensor([b[2] for b in self.buffer])
         std = float(adv.std()) if len(adv) > 1 else 0.0
         adv = adv / std if std > 1e-12 else adv
-        for _ in range(self.epochs):
-            log_prob, entropy = self.controller(tokens)
-            ratio = torch.exp(log_prob - old)
-            surrogate = torch.min(ratio * adv, torch.clamp(ratio, 1 - self.clip, 1 + self.clip) * adv)
-            loss = -surrogate.mean() - self.entropy_coef * entropy.mean()
-            self.optimizer.zero_grad()
-            loss.backward()
-            self.optimizer.step()
+        with torch_threads(CONTROLLER_THREADS):
+            for _ in range(self.epochs):
+                log_prob, entropy = self.controller(tokens)
+                ratio = torch.exp(log_prob - old)
+                surrogate = torch.min(ratio * adv, torch.clamp(ratio, 1 - self.clip, 1 + self.clip) * adv)
+                loss = -surrogate.mean() - self.entropy_coef * entropy.mean()
+                self.optimizer.zero_grad()
+                loss.backward()
+                self.optimizer.step()
         self.buffer.clear()
         self.updates += 1
 
