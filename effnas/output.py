@@ -52,7 +52,7 @@ def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]], align: s
     colour = _is_terminal(sys.stdout) and not os.environ.get("NO_COLOR")
     ascii_head = box.Box("    \n    \n -- \n    \n    \n    \n    \n    \n", ascii=True)  # SIMPLE_HEAD in ASCII
     table = Table(box=box.SIMPLE_HEAD if encoding == "utf8" else ascii_head, show_edge=False, pad_edge=False,
-                  header_style="bold" if colour else "")
+                  padding=(0, 1, 0, 0), header_style="bold" if colour else "")  # (two spaces between columns)
     for header, side in zip(headers, align, strict=True):
         table.add_column(Text(str(header)), justify="right" if side == "r" else "left", no_wrap=True)
     for row in rows:
