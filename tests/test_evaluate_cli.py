@@ -36,6 +36,9 @@ def test_human_table(capsys):
     assert code == 0, err
     assert "MACs" in out and "train_loss" in out and "custom" in out
     assert any(line.startswith("proxy: digits 16px") for line in out.splitlines())
+    assert err.splitlines()[-1].startswith("[2/2] proxy training steps | ETA ")  # progress on stderr
+    code, _, err = run(capsys, *TINY_ARCH, *TINY, "--quiet")
+    assert code == 0 and err == ""
 
 
 def _fake_best(tmp_path):

@@ -20,7 +20,7 @@ from search_spaces.presets import PRESETS as ARCH_PRESETS
 from search_spaces.readers import read_json_file
 from search_spaces.units import format_size
 
-from ..output import format_table, print_json
+from ..output import format_table, print_json, print_progress
 from .grid import parse_config
 
 DEFAULT_PRESET = "b0-local"
@@ -45,6 +45,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                                "overrides single keys of --preset/--reference)")
     evaluate.add_argument("--seed", type=int, help="evaluator seed (sets config seed; >= 0)")
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
+    evaluate.add_argument("--quiet", action="store_true", help="no training progress (steps done/total, ETA) on stderr")
     evaluate.set_defaults(handler=cmd_evaluate)
 
 
@@ -103,6 +104,26 @@ def _overridden(args: argparse.Namespace) -> set[str]:
     return set(parse_config(args.config)) if args.config else set()
 
 
+def _run(evaluate: Any, evaluator_name: str, arch: Arch, config: dict[str, Any], quiet: bool) -> dict[str, Any]:
+    """Evaluate once; proxy training reports steps done/total and an ETA on stderr every tenth of the way."""
+    if quiet or evaluator_name != "proxy":
+        return evaluate(arch, config)
+    from nas.evaluators.proxy import on_step
+    from scaling.progress import Countdown
+
+    state: dict[str, Any] = {}
+
+    def report(done: int, total: int) -> None:
+        if "countdown" not in state:
+            state["countdown"] = Countdown(total)
+        event = state["countdown"].tick()
+        if done == total or done % max(1, total // 10) == 0:
+            print_progress(event, "proxy training steps")
+
+    with on_step(report):
+        return evaluate(arch, config)
+
+
 def cmd_evaluate(args: argparse.Namespace) -> int:
     """Resolve and check arch, evaluator and config, evaluate once, print a table or JSON."""
     from nas.evaluators import check_config, get_evaluator
@@ -116,7 +137,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     evaluate = get_evaluator(evaluator_name)
     check_config(evaluator_name, config)
     cost = arch.cost()
-    result = evaluate(arch, config)
+    result = _run(evaluate, evaluator_name, arch, config, quiet=args.quiet)
     report: dict[str, Any] = {"name": arch.name, "evaluator": result.get("evaluator", evaluator_name),
                               **{key: result.get(key) for key in RESULT_KEYS},
                               "macs": cost.macs, "params": cost.params, "resolution": arch.resolution,

@@ -29,9 +29,11 @@ measurements behind the defaults):
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any
 
@@ -197,6 +199,21 @@ def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> 
     return ", ".join(parts)
 
 
+# called as (steps done, total steps) after each training step of an evaluation in this context (the
+# `effnas evaluate` command's progress); None in search trials
+_ON_STEP: ContextVar[Callable[[int, int], None] | None] = ContextVar("proxy_on_step", default=None)
+
+
+@contextlib.contextmanager
+def on_step(callback: Callable[[int, int], None]) -> Iterator[None]:
+    """Call `callback(done, total)` after each training step of the evaluations run inside this block."""
+    token = _ON_STEP.set(callback)
+    try:
+        yield
+    finally:
+        _ON_STEP.reset(token)
+
+
 def check(config: Mapping[str, Any]) -> None:
     """Load (and decode) the data a trial would train on, so that bad data fails before a run starts."""
     options = read_options(config, OPTIONS)
@@ -240,7 +257,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     warmup = min(round(options["warmup"] * steps_per_epoch), total // 4)
     generator = torch.Generator().manual_seed(seed)
     model.train()
-    step, losses = 0, []
+    step, losses, report = 0, [], _ON_STEP.get()
     while step < total:
         order = torch.randperm(len(data.train_y), generator=generator)
         for begin in range(0, len(order), batch):
@@ -260,6 +277,8 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
             optimizer.step()
             losses.append(float(loss.detach()))
             step += 1
+            if report is not None:
+                report(step, total)
     train_seconds = time.perf_counter() - start
     if options["bn_batches"]:
         recalibrate_batchnorm(model, train_fetch, len(train_y), max(batch, 32), options["bn_batches"])
