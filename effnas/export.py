@@ -20,12 +20,12 @@ from .output import check_output_file, save_program
 FORMATS = {".pt2": "pt2", ".onnx": "onnx"}
 
 
-def add_export_args(parser: argparse.ArgumentParser) -> None:
-    """-o, --weights, --seed and --check, the same for every export command."""
+def add_export_args(parser: argparse.ArgumentParser, weights: str = "the model's state_dict") -> None:
+    """-o, --weights (`weights` says what it holds), --seed and --check, the same for every export command."""
     parser.add_argument("-o", "--output", required=True,
                         help="path of the .pt2 (torch.export) or .onnx (torch.onnx) file; the suffix picks the format")
     parser.add_argument("--weights", metavar="STATE_DICT",
-                        help="a state_dict saved by torch.save (efficientnet_pytorch key names accepted); "
+                        help=f"{weights}, saved by torch.save (loaded with weights_only=True); "
                              "default: the seeded initialisation")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights without --weights (default 0)")
     parser.add_argument("--check", action="store_true",

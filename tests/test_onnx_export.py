@@ -116,6 +116,19 @@ def test_same_seed_same_weights_in_pt2_and_onnx(run_cli, tmp_path):
     assert np.abs(a - b).max() > 0  # another seed, other weights
 
 
+def test_torchscript_fallback_is_named(run_cli, tmp_path, monkeypatch):
+    import effnas.onnx_export as onnx_export
+
+    def no_dynamo(*args):
+        raise RuntimeError("the dynamo exporter cannot trace this")
+
+    monkeypatch.setattr(onnx_export, "_dynamo", no_dynamo)
+    code, out, err = run_cli("arch", "export", *TINY, "--resolution", "32", "-o", tmp_path / "m.onnx", "--check")
+    assert code == 0, err
+    assert "TorchScript fallback" in out and "max abs diff" in out
+    assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]
+
+
 @pytest.mark.parametrize("case", ["text", "wrong shapes", "not tensors", "a folder", "missing"])
 def test_bad_weights_are_one_line(run_cli, tmp_path, case):
     path = tmp_path / "w.pth"

@@ -25,7 +25,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     export = verbs.add_parser("export", help="export the detector (eval mode) to .pt2 (torch.export) or .onnx "
                                              "(torch.onnx)")
     _spec_args(export)
-    add_export_args(export)
+    add_export_args(export, "the detector's state_dict (as model.state_dict() names it)")
     export.set_defaults(handler=cmd_export)
     detector.set_defaults(handler=lambda args: detector.print_help() or 2)
 
