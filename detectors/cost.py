@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from search_spaces import Cost, InputError
+from search_spaces.bounds import check_build_params
 from search_spaces.cost import features_cost
 
 from .backbone import REQUIRED_STRIDES, resolve_detector
@@ -33,15 +34,23 @@ PARTS = ("backbone", "fpn", "class_net", "box_net")
 
 
 def detector_cost(spec: Any = "d0", resolution: int | None = None, backbone: Any = None,
-                  breakdown: bool = False, **overrides: Any) -> Cost | tuple[Cost, dict[str, Cost]]:
-    """Cost(params, macs) of ``efficientdet(spec, backbone, **overrides)`` at ``resolution``
-    (default: the config's image size); with ``breakdown`` also per part (backbone, fpn, heads)."""
+                  breakdown: bool = False, pad: bool = False, **overrides: Any) -> Cost | tuple[Cost, dict[str, Cost]]:
+    """Cost(params, macs) of ``efficientdet(spec, backbone, pad=pad, **overrides)`` at ``resolution``
+    (default: the config's image size); with ``breakdown`` also per part (backbone, fpn, heads).
+
+    Refuses (InputError) what building and running that model refuses, in the same order: a backbone
+    above MAX_BUILD_PARAMS, a feature network whose output is a raw backbone map of the wrong width,
+    an input side that is not a multiple of 2^max_level (padded up to one with ``pad``)."""
     config, arch = resolve_detector(spec, backbone, **overrides)
+    check_build_params(arch.cost().params, arch.name)
+    channels = _feature_channels(arch)
+    _check_outputs(config, channels)
     size = resolution or config.image_size
     if size % config.size_multiple:
-        raise InputError(f"input {size}x{size} is not a multiple of 2^{config.max_level} = {config.size_multiple}; "
-                         "resize it or pass pad=True")
-    channels = _feature_channels(arch)
+        if not pad:
+            raise InputError(f"input {size}x{size} is not a multiple of 2^{config.max_level} = "
+                             f"{config.size_multiple}; resize it or pass pad=True")
+        size += -size % config.size_multiple
     parts = {"backbone": features_cost(arch, size), "fpn": _fpn_cost(config, channels, size),
              "class_net": _head_cost(config, config.num_classes, size), "box_net": _head_cost(config, 4, size)}
     total = Cost(sum(c.params for c in parts.values()), sum(c.macs for c in parts.values()))
@@ -54,6 +63,20 @@ def _feature_channels(arch: Any) -> list[int]:
     for stride, stage in zip(arch.feature_strides, arch.stages, strict=True):
         channels[stride] = stage.out_filters
     return [channels[s] for s in REQUIRED_STRIDES]
+
+
+def _check_outputs(config: DetConfig, backbone_channels: list[int]) -> None:
+    """Each level's output (its last node, or the input itself) must have W channels
+    (detectors.bifpn.FeatureCell's check): a raw backbone map passed through must already be W wide."""
+    levels = list(range(config.min_level, config.max_level + 1))
+    nodes = TOPOLOGIES[config.topology](config.min_level, config.max_level)
+    last = {level: index for index, level in enumerate(levels + [level for level, _ in nodes])}
+    width = config.fpn_filters
+    for level in levels:
+        node = last[level]
+        if node < len(backbone_channels) and backbone_channels[node] != width:
+            raise InputError(f"output P{level} is a raw backbone map with {backbone_channels[node]} channels, "
+                             f"not {width}")
 
 
 def _side(size: int, level: int) -> int:

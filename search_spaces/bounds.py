@@ -72,3 +72,10 @@ def check_seed(value: Any, what: str = "seed") -> int:
 def check_channels(value: Any, what: str) -> int:
     """A channel count in 1..MAX_CHANNELS."""
     return check_int(value, what, 1, MAX_CHANNELS)
+
+
+def check_build_params(params: int, name: str) -> None:
+    """A model of `params` parameters may be built: at most MAX_BUILD_PARAMS (checked before allocating)."""
+    if params > MAX_BUILD_PARAMS:
+        raise InputError(f"{name} has {params:,} parameters; at most {MAX_BUILD_PARAMS:,} are built "
+                         f"({4 * MAX_BUILD_PARAMS // 10**9} GB of float32 weights)")

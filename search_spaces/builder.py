@@ -8,8 +8,7 @@ import torch
 from torch import nn
 
 from .arch import Arch
-from .bounds import MAX_BUILD_PARAMS
-from .errors import InputError
+from .bounds import check_build_params
 from .ops import ConvBnAct, Layer
 
 
@@ -94,8 +93,5 @@ def initialise(model: nn.Module) -> None:
 
 def build_model(arch: Arch, padding: str | None = None) -> EffNet:
     """The classifier of `arch`; InputError (before allocating) above MAX_BUILD_PARAMS parameters."""
-    params = arch.cost().params
-    if params > MAX_BUILD_PARAMS:
-        raise InputError(f"{arch.name} has {params:,} parameters; at most {MAX_BUILD_PARAMS:,} are built "
-                         f"({4 * MAX_BUILD_PARAMS // 10**9} GB of float32 weights)")
+    check_build_params(arch.cost().params, arch.name)
     return EffNet(arch, padding=padding)

@@ -13,6 +13,7 @@ import pytest
 
 from detectors.cost import counted_detector_cost, detector_cost
 from scaling import make_family
+from search_spaces import InputError, load_arch
 
 FORBIDDEN = ("torch", "ray")
 
@@ -78,3 +79,29 @@ def test_closed_form_detector_cost_on_family_member(overrides):
 def test_closed_form_detector_cost_other_backbone_and_resolution():
     assert detector_cost("d0", resolution=256, backbone="mnasnet-a1", breakdown=True) == counted_detector_cost(
         "d0", resolution=256, backbone="mnasnet-a1")
+
+
+HUGE = ["cn_r1_k3_s22_e1_i32_o16", "cn_r1_k3_s22_e1_i16_o24", "cn_r1_k3_s22_e1_i24_o40", "cn_r1_k3_s22_e1_i40_o16000",
+        "cn_r3_k3_s11_e1_i16000_o16000"]  # 6.9G parameters: above MAX_BUILD_PARAMS
+
+
+@pytest.mark.parametrize(("case", "refused"), [
+    ({"resolution": 500, "pad": True}, False),              # padded up to 512, as the model pads its input
+    ({"resolution": 500}, True),                            # not a multiple of 128
+    ({"topology": "fpn", "max_level": 5}, True),            # the P5 output is the raw 320-channel map
+    ({"topology": "fpn", "max_level": 5, "fpn_filters": 320}, False),
+    ({"topology": "panet", "max_level": 9}, False),
+    ({"backbone": "huge"}, True),                           # above MAX_BUILD_PARAMS, as build_model refuses
+], ids=str)
+def test_closed_form_detector_cost_refuses_and_pads_as_the_built_model(case, refused):
+    case = {**case, "backbone": load_arch(HUGE)} if case.get("backbone") == "huge" else case
+
+    def outcome(count):
+        try:
+            return count()
+        except InputError as error:
+            return f"InputError: {error}"
+
+    closed = outcome(lambda: detector_cost("d0", breakdown=True, **case))
+    assert closed == outcome(lambda: counted_detector_cost("d0", **case))
+    assert isinstance(closed, str) == refused
