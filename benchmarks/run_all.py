@@ -32,6 +32,7 @@ BENCHES = [
     ("Latency lookup table vs end-to-end timing", ["bench_latency.py"]),
     ("Detectors D0-D7x vs the paper", ["bench_detectors.py"]),
     ("Analytic CLI start-up: wall time, no torch", ["bench_cli_startup.py"]),
+    ("ONNX export checked by onnxruntime", ["bench_onnx.py"]),
 ]
 
 
