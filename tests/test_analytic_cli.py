@@ -56,6 +56,13 @@ def test_analytic_command_imports_no_torch_or_ray(args):
         json.loads(process.stdout)
 
 
+def test_graph_table_needs_no_networkx():
+    """The default `arch graph` table is the nodes alone; networkx is for GraphML and --json."""
+    process, modules = imported_modules(["arch", "graph", "efficientnet-b0"])
+    assert process.returncode == 0 and "layer15" in process.stdout
+    assert "networkx" not in modules
+
+
 def test_importing_the_packages_imports_no_torch():
     code = ("import sys, search_spaces, scaling, detectors; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'ray')))")

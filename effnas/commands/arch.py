@@ -7,6 +7,7 @@ import argparse
 from search_spaces import load_arch
 from search_spaces.atomic import write_text_atomic
 from search_spaces.cost import stage_cost
+from search_spaces.graph import graph_nodes
 from search_spaces.units import format_size
 
 from ..export import add_export_args, check_export_args, describe_export, prepare_model, write_model
@@ -99,9 +100,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_graph(args: argparse.Namespace) -> int:
+    arch = resolve(args)
+    if not args.output and not args.json:  # the table: the nodes alone, no networkx (an analytic answer)
+        rows = [[n, d["op"], d["in_shape"], d["out_shape"], d["params"], d["macs"]] for n, d in graph_nodes(arch)]
+        print(format_table(["node", "op", "in", "out", "params", "MACs"], rows, align="llllrr"))
+        return 0
     import networkx as nx
 
-    arch = resolve(args)
     if args.output:
         check_output_file(args.output)
     graph = arch.graph()
@@ -109,9 +114,6 @@ def cmd_graph(args: argparse.Namespace) -> int:
         text = "\n".join(nx.generate_graphml(graph))
         write_text_atomic(args.output, text + "\n")
         print(f"wrote {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges to {args.output}")
-    elif args.json:
-        print_json(nx.node_link_data(graph, edges="edges"))
     else:
-        rows = [[n, d["op"], d["in_shape"], d["out_shape"], d["params"], d["macs"]] for n, d in graph.nodes(data=True)]
-        print(format_table(["node", "op", "in", "out", "params", "MACs"], rows, align="llllrr"))
+        print_json(nx.node_link_data(graph, edges="edges"))
     return 0
