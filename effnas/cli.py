@@ -10,6 +10,7 @@ import argparse
 import errno
 import importlib
 import os
+import signal
 import sys
 
 from search_spaces.errors import InputError
@@ -72,9 +73,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"effnas: internal error: {_one_line(error)}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
-        print("effnas: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as error:  # Ctrl+C, or SIGTERM while Ray is up (nas.runners.ray_runner.Terminated)
+        signum = int(getattr(error, "signum", signal.SIGINT))
+        print(f"effnas: {'terminated' if signum == signal.SIGTERM else 'interrupted'}", file=sys.stderr)
+        return 128 + signum
     except Exception as error:  # internal error: one line, traceback on demand
         if os.environ.get("EFFNAS_DEBUG"):
             raise

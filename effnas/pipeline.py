@@ -4,7 +4,8 @@ Each stage reads the previous stage's file (best.json → coefficients.json → 
 detectors.json) or the input the job gives instead. ``state.json`` records finished stages; a
 re-run skips them, a stage killed mid-way continues from its own ledger (search/ and grid/ keep
 trials.jsonl), and ``--from STAGE`` redoes that stage and everything after it. A lock file
-refuses two runs writing the same folder at once.
+refuses two runs writing the same folder at once. All stages share one Ray session (started or
+joined by the first stage that needs Ray, shut down at the end, on Ctrl+C and on SIGTERM).
 """
 
 from __future__ import annotations
@@ -90,7 +91,9 @@ class Pipeline:
         for stage in self.job.stages():  # refuse bad input before anything is written
             if stage in stages.CHECKS and (stage not in state["done"] or stage in redo):
                 stages.CHECKS[stage](context, stage in redo)
-        with open_run(self.folder, "run folder"):
+        from nas.runners.ray_runner import session
+
+        with open_run(self.folder, "run folder"), session():
             state = self._load_state()
             if self.from_stage is not None:
                 self._forget_from(state, self.from_stage)

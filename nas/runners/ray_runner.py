@@ -5,6 +5,11 @@ concurrency limit (`ConcurrencyLimiter`) and `FailureConfig(max_failures)` retri
 whose worker died. Without an address an embedded local Ray sized to this machine is started;
 an address (argument or RAY_ADDRESS) joins a cluster after a socket probe of its GCS port, so an
 unreachable address fails in seconds instead of Ray's minutes of retries.
+
+Ray's lifetime: a run shuts down the Ray it started, unless a `session()` (a pipeline job) keeps
+it for the next stage and shuts it down at its end. While Ray is up, SIGTERM raises `Terminated`
+(a KeyboardInterrupt, as Ctrl+C does: Tune's own SIGINT handler is turned off), so Ray is shut
+down on the way out; a SIGKILLed driver leaves its embedded Ray to `nas.runners.reaper`.
 """
 
 from __future__ import annotations
@@ -13,14 +18,92 @@ import json
 import logging
 import os
 import shutil
+import signal
 import socket
+import subprocess
+import sys
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from search_spaces import InputError
 
 PROBE_TIMEOUT_S = 5.0
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while Ray is up: unwinds the driver like Ctrl+C, so Ray is shut down on the way out."""
+
+    signum = signal.SIGTERM
+
+
+class _Ray:
+    """This process's hold on Ray: open `session()` blocks, whether one must shut Ray down at its
+    end, the reaper of an embedded Ray, and the SIGTERM handler to give back."""
+
+    sessions = 0
+    owned = False
+    reaper: subprocess.Popen | None = None
+    sigterm: Any = None
+
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated(f"terminated (signal {signum})")
+
+
+def _children() -> set[int]:
+    import psutil
+
+    return {proc.pid for proc in psutil.Process().children(recursive=True)}
+
+
+def _start_reaper(pids: set[int]) -> None:
+    """Start nas.runners.reaper on the processes an embedded ray.init just started."""
+    if pids:
+        _Ray.reaper = subprocess.Popen([sys.executable, "-m", "nas.runners.reaper", *map(str, sorted(pids))],
+                                       stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                       text=True, start_new_session=True)
+
+
+def shutdown() -> None:
+    """Disconnect from Ray (an embedded Ray stops), stop its reaper, give SIGTERM back."""
+    import ray
+
+    ray.shutdown()
+    reaper, _Ray.reaper = _Ray.reaper, None
+    if reaper is not None:
+        try:
+            reaper.communicate("stop\n", timeout=5)
+        except (OSError, subprocess.TimeoutExpired):
+            reaper.kill()
+    if _Ray.sigterm is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _Ray.sigterm)
+    _Ray.sigterm = None
+
+
+def release(started: bool) -> None:
+    """End of a run: shut down the Ray it `started`, unless a session keeps it for the next stage."""
+    if started and _Ray.sessions:
+        _Ray.owned = True
+    elif started:
+        shutdown()
+
+
+@contextmanager
+def session() -> Iterator[None]:
+    """One Ray for every run inside the block (a pipeline job's stages): the first run that needs Ray
+    starts or joins it, later runs reuse it, and the block's end (success, error, Ctrl+C, SIGTERM)
+    shuts down the Ray started inside it. Nothing is started for a block that runs nothing on Ray."""
+    _Ray.sessions += 1
+    try:
+        yield
+    finally:
+        _Ray.sessions -= 1
+        if not _Ray.sessions and _Ray.owned:
+            _Ray.owned = False
+            shutdown()
 
 
 def probe_address(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
@@ -37,10 +120,11 @@ def probe_address(address: str, timeout: float = PROBE_TIMEOUT_S) -> None:
 
 
 def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
-    """Make sure Ray is initialised; returns True if this call started it (caller shuts it down).
+    """Make sure Ray is initialised; returns True if this call started it (the caller then calls
+    `release(True)` or `shutdown()`).
 
     `address` None (and no RAY_ADDRESS): an embedded local Ray with `num_cpus` (default: this
-    machine's CPUs), no dashboard, workers' output not forwarded to the driver.
+    machine's CPUs), no dashboard, workers' output not forwarded to the driver, and a reaper.
     """
     import ray
 
@@ -48,6 +132,7 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         return False
     address = address or os.environ.get("RAY_ADDRESS") or None
     os.environ.setdefault("RAY_DEDUP_LOGS", "1")
+    sigterm = signal.getsignal(signal.SIGTERM)
     quiet = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.WARNING,
              "configure_logging": True}
     if address and address not in ("local",):
@@ -62,7 +147,12 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         # the embedded cluster keeps Ray's default token auth; only its once-per-start notice is dropped
         logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(
             lambda record: "Token authentication is enabled" not in record.getMessage())
+        before = _children()
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
+        _start_reaper(_children() - before)
+    if threading.current_thread() is threading.main_thread():  # (ray.init put its own, noisy, handler there)
+        _Ray.sigterm = sigterm
+        signal.signal(signal.SIGTERM, _terminate)
     return True
 
 
@@ -108,6 +198,7 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
     from ..threads import trial_threads
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
+    os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl+C: KeyboardInterrupt, not a quiet stop
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "1000")
     started = connect(ray_address, num_cpus)
     failed: list[str] = []
@@ -170,6 +261,5 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
         tuner.fit()
     finally:
         shutil.rmtree(storage, ignore_errors=True)
-        if started:
-            ray.shutdown()
+        release(started)
     return failed
