@@ -66,7 +66,7 @@ def main() -> None:
         rows = models(args.archs.split(","), args.paddings.split(","), not args.no_detector)
         for label, padding, model, shape, outputs in rows:
             cpu = time.process_time()
-            done = export_onnx(model, torch.randn(1, *shape), path, "images", outputs)
+            done = export_onnx(model, torch.randn(2, *shape), path, "images", outputs)
             cpu = time.process_time() - cpu
             one, scale = max_difference(model, path, shape, batches=(1,), seed=1)
             four, scale4 = max_difference(model, path, shape, batches=(4,), seed=4)
