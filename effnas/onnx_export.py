@@ -61,6 +61,10 @@ def quiet_exporter() -> Iterator[None]:
 def onnx_bytes(model: Any, example: Any, input_name: str, output_names: Sequence[str]) -> tuple[bytes, str]:
     """(the serialized ONNX model, the exporter that made it) for `model` (eval mode) on `example`
     (N×C×H×W), with the batch dimension dynamic."""
+    weights = sum(t.numel() * t.element_size() for t in [*model.parameters(), *model.buffers()])
+    if weights > PROTOBUF_LIMIT:
+        raise InputError(f"{weights / 2**30:.1f} GiB of weights; one .onnx file holds at most 2 GiB: export a "
+                         "smaller model or use .pt2")
     try:
         with quiet_exporter():
             return _dynamo(model, example, input_name, output_names), "dynamo"
@@ -84,8 +88,8 @@ def _dynamo(model: Any, example: Any, input_name: str, output_names: Sequence[st
                                 verbose=False, report=False)
     proto = program.model_proto
     if proto.ByteSize() > PROTOBUF_LIMIT:
-        raise InputError(f"the ONNX model would be {proto.ByteSize() / 2**30:.1f} GiB; one .onnx file holds "
-                         "at most 2 GiB: export a smaller model or use .pt2")
+        raise InputError(f"the ONNX model would be {proto.ByteSize() / 2**30:.1f} GiB; one .onnx file holds at most "
+                         "2 GiB: export a smaller model or use .pt2")
     return proto.SerializeToString()
 
 

@@ -246,3 +246,13 @@ def test_onnx_on_a_real_full_disk(tmp_path):
         assert list(folder.iterdir()) == []
     finally:
         subprocess.run(["umount", str(folder)])
+
+
+def test_weights_over_two_gib_are_refused_before_exporting():
+    from effnas.onnx_export import onnx_bytes
+    from search_spaces import InputError
+
+    model = torch.nn.Linear(3, 1)
+    model.register_buffer("big", torch.empty(600_000_000, device="meta"))  # 2.2 GiB of float32, never allocated
+    with pytest.raises(InputError, match="at most 2 GiB"):
+        onnx_bytes(model, torch.randn(2, 3), "x", ["y"])
