@@ -119,13 +119,13 @@ class SyncSchedule:
         self.running: set[str] = set()
         self.lost: set[str] = set()  # its keys that failed for good
         self.released = 0  # how many of its keys are settled (recorded or lost), in id order
+        self._advance()  # (a resumed run: finished generations replayed, a foreign ledger refused, now)
 
     # ---------------------------------------------------------------- runner side
     def next(self) -> tuple[str, list[int]] | None:
-        while not self.queue:
-            if self.generation or self.observed >= self.total:
-                return None  # wait for the generation in flight, or all done
-            self._open()
+        self._advance()
+        if not self.queue:
+            return None  # wait for the generation in flight, or all done
         key = self.queue.pop(0)
         self.running.add(key)
         return key, next(tokens for k, _, tokens in self.generation if k == key)
@@ -144,6 +144,11 @@ class SyncSchedule:
         self._settle()
 
     # ---------------------------------------------------------------- generations
+    def _advance(self) -> None:
+        """Open generations until one has trials to run (those already finished settle at once)."""
+        while not self.queue and not self.generation and self.observed < self.total:
+            self._open()
+
     def _open(self) -> None:
         """Propose the next generation; its trials already finished (a resumed run) are not queued."""
         for _ in range(min(self.size, self.total - self.observed)):

@@ -145,6 +145,27 @@ def test_killed_mid_generation_resumes_to_the_same_ledger(tmp_path, monkeypatch,
     assert not (out / HELD).exists()
 
 
+def test_resume_refuses_a_ledger_the_search_would_not_have_written(tmp_path, monkeypatch):
+    """A folder whose config says synchronous but whose trials are not this search's proposals
+    (here: an asynchronous evolution run relabelled) is refused before the runner (Ray) starts."""
+    import json
+
+    out = tmp_path / "run"
+    run_search(config("evolution", trials=6, synchronous=False), out)
+    stored = json.loads((out / "config.json").read_text())
+    (out / "config.json").write_text(json.dumps({**stored, "synchronous": True}))
+    (out / STATE).unlink()
+    before = (out / "trials.jsonl").read_bytes()
+
+    def no_runner(*args, **kwargs):
+        raise AssertionError("the runner was started")
+
+    monkeypatch.setattr(nas.search, "run", no_runner)
+    with pytest.raises(InputError, match="not the candidate this search proposes"):
+        run_search(config("evolution", trials=8), out, resume=True)
+    assert (out / "trials.jsonl").read_bytes() == before
+
+
 def test_resume_refuses_a_ledger_of_another_schedule(tmp_path):
     out = tmp_path / "run"
     run_search(config("ppo", trials=4, synchronous=False), out)
