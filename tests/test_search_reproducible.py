@@ -240,3 +240,19 @@ def test_ray_one_and_two_workers_write_the_inline_ledger(tmp_path):
     expected = content(tmp_path / "inline")
     assert content(tmp_path / "ray-1") == expected and content(tmp_path / "ray-2") == expected
     assert len({row["worker"] for row in Ledger(tmp_path / "ray-2").read()}) == 2
+
+
+def test_seeded_proxy_search_is_the_same_in_any_result_order(tmp_path, monkeypatch):
+    """The proxy evaluator (real training, threads=1, seeded) in a synchronous search: the same
+    ledger inline and with results arriving shuffled, metrics and train losses to the bit."""
+    proxy = {"dataset": "digits", "resolution": 16, "subset": 64, "epochs": 1, "batch": 32, "val_size": 32,
+             "threads": 1}
+    search = {"strategy_options": {"batch": 2}, "evaluator_config": proxy}
+    run_search(resolve_config(None, target=400_000_000, strategy="ppo", evaluator="proxy", trials=4, seed=2,
+                              **search), tmp_path / "inline")
+    monkeypatch.setattr(nas.search, "run", ShuffledRunner(1, 2))
+    run_search(resolve_config(None, target=400_000_000, strategy="ppo", evaluator="proxy", trials=4, seed=2,
+                              **search), tmp_path / "shuffled")
+    expected = content(tmp_path / "inline")
+    assert len(expected) == 4 and all(row["details"]["train_loss"] > 0 for row in expected)
+    assert content(tmp_path / "shuffled") == expected
