@@ -4,16 +4,17 @@ The same search — `random` strategy, so every schedule evaluates the very same
 the schedule differs; proxy evaluator (digits, real training, ~5 s a trial on one core) — runs
 through `nas.search.run_search` on one embedded Ray with 2 workers, once asynchronously and once
 synchronously per generation size B, side by side in one run (modes interleaved over `--rounds`).
-Reported per mode: wall time, trials per minute, worker utilisation (Σ trial seconds / (wall ·
-workers)), worker processes used (Tune keeps one idle trial actor between generations: the others
-are stopped, and their successors import torch and load the data again) and throughput relative
-to async — measured, and modelled: the makespan of each
-schedule replayed on the same per-trial seconds (each candidate's mean over all runs; greedy
-dispatch in trial order; no per-trial overhead), which separates the barrier's cost from the load
-drifting between runs on a shared machine. B = 2 fills both workers every round; B = 5 is the
-b0-local preset's PPO batch (an odd generation leaves one worker idle for its last trial); B = 8
-is the default for strategies without a natural batch. `ray.init` is outside the wall times;
-each run starts its own Tune experiment (its workers import torch and load the data set).
+Reported per mode: wall time (and the part of it after the last trial's result: Tune's
+clean-up), trials per minute, worker utilisation (Σ trial seconds / (wall · workers)), worker
+processes used (the runner keeps every worker's trial actor between generations,
+`nas.runners.ray_runner.keep_idle_actors`; without it Tune kept one, and a generation of short
+trials ran on one worker) and throughput relative to async — measured, and modelled: the makespan
+of each schedule replayed on the same per-trial seconds (each candidate's mean over all runs;
+greedy dispatch in trial order; no per-trial overhead), which separates the barrier's cost from
+the load drifting between runs on a shared machine. B = 2 fills both workers every round; B = 5
+is the b0-local preset's PPO batch (an odd generation leaves one worker idle for its last
+trial); B = 8 is the default for strategies without a natural batch. `ray.init` is outside the
+wall times; each run starts its own Tune experiment (its workers import torch and load data).
 
     python benchmarks/bench_sync.py [--trials 16] [--rounds 1]
 """
@@ -37,15 +38,16 @@ def one_run(out: Path, trials: int, workers: int, synchronous: bool, generation:
     config = resolve_config(None, target=400_000_000, strategy="random", evaluator="proxy", evaluator_config=PROXY,
                             trials=trials, seed=0, runner="ray", max_concurrent=workers, synchronous=synchronous,
                             generation=generation)
+    stamps: list[float] = []
     start = time.perf_counter()
-    summary = run_search(config, out)
+    summary = run_search(config, out, progress=lambda event: stamps.append(time.perf_counter()))
     wall = time.perf_counter() - start
     rows = summary["rows"]
     busy = sum(row["seconds"] for row in rows)
     return {"wall": wall, "busy": busy, "archs": sorted(repr(row["arch"]["blocks"]) for row in rows),
             "trial_s": statistics.mean(row["seconds"] for row in rows),
             "seconds": {row["trial"]: row["seconds"] for row in rows},
-            "processes": len({row["worker"] for row in rows})}
+            "processes": len({row["worker"] for row in rows}), "tail": start + wall - stamps[-1]}
 
 
 def makespan(durations: list[float], workers: int) -> float:
@@ -93,15 +95,17 @@ def main() -> None:
     print(f"{args.trials} proxy trials per run (digits, {PROXY['subset']} imgs, {PROXY['epochs']} epochs, "
           f"{PROXY['resolution']} px; random strategy, seed 0), {w} Ray workers, {args.rounds} round(s), "
           "modes interleaved\n")
-    print("| schedule | wall s | trials/min | worker utilisation | worker processes | mean trial s | "
-          "throughput vs async | modelled: wall s | modelled: vs async |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| schedule | wall s | after the last trial s | trials/min | worker utilisation | worker processes | "
+          "mean trial s | throughput vs async | modelled: wall s | modelled: vs async |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, runs in results.items():
         wall = statistics.mean(r["wall"] for r in runs)
         busy = sum(r["busy"] for r in runs) / sum(r["wall"] * w for r in runs)
         trial = statistics.mean(r["trial_s"] for r in runs)
         processes = statistics.mean(r["processes"] for r in runs)
-        print(f"| {name} | {wall:.1f} | {60 * rate[name]:.1f} | {100 * busy:.0f}% | {processes:.0f} | {trial:.2f} | "
+        tail = statistics.mean(r["tail"] for r in runs)
+        print(f"| {name} | {wall:.1f} | {tail:.1f} | {60 * rate[name]:.1f} | {100 * busy:.0f}% | {processes:.0f} | "
+              f"{trial:.2f} | "
               f"{rate[name] / rate['async']:.2f}× | {model[name]:.1f} | {model['async'] / model[name]:.2f}× |")
     print(f"\nsame candidates in every mode: {same}. Load average (1 min) at the end: {os.getloadavg()[0]:.1f} on "
           f"{os.cpu_count()} CPUs (other processes share the cores).")

@@ -178,6 +178,46 @@ def local_node(num_cpus: int | None = None) -> dict[str, float]:
     return {"CPU": float(num_cpus or os.cpu_count() or 1), "GPU": float(torch.cuda.device_count())}
 
 
+@contextmanager
+def keep_idle_actors(count: int) -> Iterator[None]:
+    """Let Ray Tune keep up to `count` idle trial actors for reuse (while a Tuner is built and fits).
+
+    Tune (2.60, reuse_actors=True) keeps one idle actor when no trial is waiting and stops the
+    others. A synchronous search has no trial waiting at each generation's end, so all but one
+    worker's actor stop there, and the replacements (a fresh process importing torch and loading
+    data: ~10 s on a loaded 2-core machine) lose the race to the one kept: a generation of short
+    trials then ran on a single worker. Keeping `count` (= max_concurrent) idle actors restores
+    all workers. Patches Tune's private actor cache; where it is not there, nothing is patched."""
+    try:
+        from ray.tune.execution import tune_controller
+        from ray.tune.utils.object_cache import _ObjectCache
+    except ImportError:
+        yield
+        return
+
+    class IdleCache(_ObjectCache):
+        def cache_object(self, key: Any, obj: Any) -> bool:
+            if self.num_cached_objects < count:
+                self._cached_objects[key].append(obj)
+                self._num_cached_objects += 1
+                return True
+            return super().cache_object(key, obj)
+
+        def flush_cached_objects(self, force_all: bool = False) -> Iterator[Any]:
+            if force_all or self.num_cached_objects > count:
+                yield from super().flush_cached_objects(force_all)
+
+    original = getattr(tune_controller, "_ObjectCache", None)
+    if original is not _ObjectCache:
+        yield
+        return
+    tune_controller._ObjectCache = IdleCache
+    try:
+        yield
+    finally:
+        tune_controller._ObjectCache = original
+
+
 def _trial_name(trial: Any) -> str:
     return f"{trial.config.get('key', 'trial')}_{trial.trial_id}"
 
@@ -258,7 +298,8 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
             run_config=tune.RunConfig(name="effnas", storage_path=storage, verbose=0,
                                       failure_config=tune.FailureConfig(max_failures=max_failures),
                                       checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False)))
-        tuner.fit()
+        with keep_idle_actors(max_concurrent):
+            tuner.fit()
     finally:
         shutil.rmtree(storage, ignore_errors=True)
         release(started)
