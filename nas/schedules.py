@@ -116,7 +116,6 @@ class SyncSchedule:
         self.observed = len(set(observed))
         self.generation: list[tuple[str, int, list[int]]] = []  # (key, id, tokens) of the one in progress
         self.queue: list[str] = []  # its keys not yet handed to the runner
-        self.running: set[str] = set()
         self.lost: set[str] = set()  # its keys that failed for good
         self.released = 0  # how many of its keys are settled (recorded or lost), in id order
         self._advance()  # (a resumed run: finished generations replayed, a foreign ledger refused, now)
@@ -127,19 +126,16 @@ class SyncSchedule:
         if not self.queue:
             return None  # wait for the generation in flight, or all done
         key = self.queue.pop(0)
-        self.running.add(key)
         return key, next(tokens for k, _, tokens in self.generation if k == key)
 
     def finished(self, row: dict[str, Any]) -> None:
         key = row["trial"]
         self.held.append(row)
         self.results[key] = row
-        self.running.discard(key)
         self._settle()
 
     def failed(self, key: str) -> None:
         self.lost.add(key)
-        self.running.discard(key)
         self.strategy.discard(trial_number(key))
         self._settle()
 
