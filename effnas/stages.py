@@ -59,7 +59,7 @@ def search_config(job: Job) -> dict[str, Any]:
                           data=section["data"], seed=section["seed"] if section["seed"] is not None else job.seed,
                           runner=job.runner, max_concurrent=job.max_concurrent,
                           evaluator_config=section["evaluator_config"], synchronous=section["synchronous"],
-                          generation=section["generation"])
+                          generation=section["generation"], band=section["band"])
 
 
 def check_search(ctx: Context, fresh: bool = False) -> None:

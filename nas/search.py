@@ -26,7 +26,7 @@ import numpy as np
 
 from search_spaces import Arch, InputError, MnasNetSpace
 from search_spaces.atomic import write_with
-from search_spaces.bounds import MAX_TRIALS, check_int, check_seed, check_trials
+from search_spaces.bounds import MAX_BAND, MAX_TRIALS, check_int, check_number, check_seed, check_trials
 from search_spaces.paths import check_exists
 
 from .evaluators import check_config
@@ -35,13 +35,14 @@ from .objective import Objective
 from .presets import get_preset
 from .runners import RUNNERS, run
 from .schedules import make_schedule
-from .strategies import check_strategy, make_strategy
+from .strategies import Strategy, check_strategy, make_strategy
+from .strategies.band import CostBand, band_limits, check_reachable
 
 SCHEMA = "effnas.search/1"
 # Options that may differ between a run and its resumption (how it runs, not what it searches).
 RUN_OPTIONS = ("trials", "runner", "max_concurrent", "cpus_per_trial", "gpus_per_trial")
 # What a run folder written before a key existed ran with (its config.json lacks the key).
-LEGACY = {"synchronous": False, "generation": None}
+LEGACY = {"synchronous": False, "generation": None, "band": None}
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -51,7 +52,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
                             "strategy": "ppo", "strategy_options": {}, "evaluator": "zero-cost",
                             "evaluator_config": {}, "trials": 100, "seed": 0, "data": None, "runner": "inline",
                             "max_concurrent": None, "cpus_per_trial": 1.0, "gpus_per_trial": 0.0,
-                            "space": "wide", "synchronous": True, "generation": None}
+                            "space": "wide", "synchronous": True, "generation": None, "band": None}
     chosen = get_preset(preset)
     requires_data = chosen.pop("requires_data", False)
     by_evaluator = chosen.pop("evaluator_configs", {})
@@ -103,7 +104,12 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
         base["evaluator_config"]["dataset"] = base["data"]
     elif requires_data:
         raise InputError(f"preset {preset} needs --data DIR (an ImageNet-layout folder: DIR/<class>/<image>)")
-    MnasNetSpace(filters=base["space"])
+    space = MnasNetSpace(filters=base["space"])
+    if base["band"] is not None:
+        base["band"] = check_number(base["band"], "cost band", 0.0, MAX_BAND) or None  # 0: no band
+    if base["band"] is not None:
+        check_reachable(space, lambda tokens: objective.cost(space.decode(tokens)),
+                        *band_limits(objective.target, base["band"]))
     base["schema"] = SCHEMA
     return base
 
@@ -184,7 +190,7 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
     space = MnasNetSpace(filters=config["space"])
     objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
                                  config["objective"])
-    strategy = make_strategy(config["strategy"], space, config["seed"], **config["strategy_options"])
+    strategy = search_strategy(config, space, objective)
     ledger = Ledger(out_dir)
     rows = ledger.read() if stored is not None else []
     state_path = ledger.dir / STATE
@@ -248,6 +254,15 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
                            f"and kept in {ledger.path}; fix the cause and --resume")
     return {"out": str(ledger.dir), "done": done, "total": total, "best": best, "failed": failures,
             "rows": ledger.read()}
+
+
+def search_strategy(config: Mapping[str, Any], space: MnasNetSpace, objective: Objective) -> Strategy:
+    """The config's strategy, seeded, drawing within the cost band when the config has one."""
+    strategy = make_strategy(config["strategy"], space, config["seed"], **config["strategy_options"])
+    if config.get("band") is None:
+        return strategy
+    return CostBand(strategy, lambda tokens: objective.cost(space.decode(tokens)),
+                    *band_limits(objective.target, config["band"]))
 
 
 def best_record(row: Mapping[str, Any], space: MnasNetSpace) -> dict[str, Any]:

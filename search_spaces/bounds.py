@@ -35,6 +35,7 @@ MAX_BUILD_PARAMS = 2 * 10**9    # parameters of a model that is actually built (
 MAX_TRIALS = 1_000_000          # search trials
 MAX_SAMPLES = 100_000           # `space sample --n`
 MAX_SEED = 2**32 - 1            # random seeds (numpy's and torch's common range)
+MAX_BAND = 0.9                  # a search's cost band ±b around its target (b < 1: the lower edge stays > 0)
 
 
 def check_int(value: Any, what: str, low: int, high: int) -> int:

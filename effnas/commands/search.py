@@ -20,7 +20,7 @@ from ..runfolder import open_run, run_folder
 
 SEARCH_KEYS = ("target", "objective", "reward", "alpha", "beta", "strategy", "strategy_options", "evaluator",
                "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial",
-               "gpus_per_trial", "space", "synchronous", "generation")
+               "gpus_per_trial", "space", "synchronous", "generation", "band")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -49,6 +49,8 @@ def register(commands: argparse._SubParsersAction) -> None:
                           help="a new candidate whenever a worker is free (clusters: no idle worker; not reproducible)")
     p.add_argument("--generation", type=int, metavar="B", help="candidates per synchronous generation (default: "
                    "the strategy's batch: PPO's batch, evolution's population, else 8)")
+    p.add_argument("--band", type=float, metavar="B", help="train only candidates whose cost is within T*(1 +- B), "
+                   "drawn by rejection from the strategy (b0-local: 0.1; 0 = no band)")
     p.add_argument("--eval-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="evaluator option, e.g. epochs=2 (repeatable; JSON values)")
     p.add_argument("--strategy-opt", action="append", default=[], metavar="KEY=VALUE",
@@ -94,7 +96,7 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
                 "data": args.data, "trials": args.trials, "runner": args.runner, "seed": args.seed,
                 "max_concurrent": args.max_concurrent, "cpus_per_trial": args.cpus_per_trial,
                 "gpus_per_trial": args.gpus_per_trial, "synchronous": args.synchronous,
-                "generation": args.generation,
+                "generation": args.generation, "band": args.band,
                 "evaluator_config": _pairs(args.eval_opt, "--eval-opt"),
                 "strategy_options": _pairs(args.strategy_opt, "--strategy-opt")}
     stored = stored_config(args.out) if args.resume else None
