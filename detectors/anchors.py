@@ -15,10 +15,6 @@ if TYPE_CHECKING:  # torch is imported where anchors are made: configs stay torc
 ASPECT_RATIOS = ((1.0, 1.0), (1.4, 0.7), (0.7, 1.4))
 
 
-def num_anchors(num_scales: int = 3, aspect_ratios: Sequence[tuple[float, float]] = ASPECT_RATIOS) -> int:
-    return num_scales * len(aspect_ratios)
-
-
 def anchor_boxes(height: int, width: int, min_level: int = 3, max_level: int = 7, num_scales: int = 3,
                  aspect_ratios: Sequence[tuple[float, float]] = ASPECT_RATIOS, anchor_scale: float = 4.0,
                  device: torch.device | str | None = None) -> torch.Tensor:
