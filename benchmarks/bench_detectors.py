@@ -33,7 +33,7 @@ def main() -> None:
         total, parts = detector_cost(name, breakdown=True)
         params, macs = PAPER[name]
         heads = parts["class_net"].macs + parts["box_net"].macs
-        print(f"| {name.upper()} | {RELEASED[name][1]} | {total.params / 1e6:.3f}M | {params / 1e6:.1f}M | "
+        print(f"| {name.upper()} | {RELEASED[name].image_size} | {total.params / 1e6:.3f}M | {params / 1e6:.1f}M | "
               f"{total.params / params:.3f} | {total.macs / 1e9:.2f}B | {macs / 1e9:.3g}B | {total.macs / macs:.3f} | "
               f"{parts['backbone'].macs / 1e9:.2f} / {parts['fpn'].macs / 1e9:.2f} / {heads / 1e9:.2f}B |")
     print("\nPaper table: REFERENCE.md (arXiv v7). The automl README lists D5 at 135.4B MACs (D6 225.6B, D7 324.8B);"

@@ -12,7 +12,7 @@ No parameter count or MACs is stored here: see :mod:`detectors.cost`.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from search_spaces import InputError
@@ -80,17 +80,41 @@ class DetConfig:
                 "aspect_ratios": [list(a) for a in self.aspect_ratios], "num_classes": self.num_classes}
 
 
-# name: (phi, image, backbone, W, D_bifpn, D_head, fusion, anchor_scale, max_level) — automl hparams_config
-RELEASED: dict[str, tuple] = {
-    "d0": (0, 512, "efficientnet-b0", 64, 3, 3, "fastattn", 4.0, 7),
-    "d1": (1, 640, "efficientnet-b1", 88, 4, 3, "fastattn", 4.0, 7),
-    "d2": (2, 768, "efficientnet-b2", 112, 5, 3, "fastattn", 4.0, 7),
-    "d3": (3, 896, "efficientnet-b3", 160, 6, 4, "fastattn", 4.0, 7),
-    "d4": (4, 1024, "efficientnet-b4", 224, 7, 4, "fastattn", 4.0, 7),
-    "d5": (5, 1280, "efficientnet-b5", 288, 7, 4, "fastattn", 4.0, 7),
-    "d6": (6, 1280, "efficientnet-b6", 384, 8, 5, "sum", 4.0, 7),
-    "d7": (7, 1536, "efficientnet-b6", 384, 8, 5, "sum", 5.0, 7),
-    "d7x": (7, 1536, "efficientnet-b7", 384, 8, 5, "sum", 4.0, 8),
+@dataclass(frozen=True, kw_only=True)
+class ReleasedConfig:
+    """One released detector as automl's ``efficientdet_model_param_dict`` lists it: the fields that
+    differ from the defaults (automl's name in brackets; the names are :class:`DetConfig`'s)."""
+
+    phi: int                    # compound coefficient φ
+    image_size: int             # [image_size] input side R_input, pixels
+    backbone: str               # [backbone_name]
+    fpn_filters: int            # [fpn_num_filters] W_bifpn
+    fpn_repeats: int            # [fpn_cell_repeats] D_bifpn
+    head_repeats: int           # [box_class_repeats] D_box = D_class
+    fusion: str = "fastattn"    # [fpn_weight_method]
+    anchor_scale: float = 4.0   # [anchor_scale]
+    max_level: int = 7          # [max_level]
+
+
+RELEASED: dict[str, ReleasedConfig] = {  # automl hparams_config.py
+    "d0": ReleasedConfig(phi=0, image_size=512, backbone="efficientnet-b0", fpn_filters=64, fpn_repeats=3,
+                         head_repeats=3),
+    "d1": ReleasedConfig(phi=1, image_size=640, backbone="efficientnet-b1", fpn_filters=88, fpn_repeats=4,
+                         head_repeats=3),
+    "d2": ReleasedConfig(phi=2, image_size=768, backbone="efficientnet-b2", fpn_filters=112, fpn_repeats=5,
+                         head_repeats=3),
+    "d3": ReleasedConfig(phi=3, image_size=896, backbone="efficientnet-b3", fpn_filters=160, fpn_repeats=6,
+                         head_repeats=4),
+    "d4": ReleasedConfig(phi=4, image_size=1024, backbone="efficientnet-b4", fpn_filters=224, fpn_repeats=7,
+                         head_repeats=4),
+    "d5": ReleasedConfig(phi=5, image_size=1280, backbone="efficientnet-b5", fpn_filters=288, fpn_repeats=7,
+                         head_repeats=4),
+    "d6": ReleasedConfig(phi=6, image_size=1280, backbone="efficientnet-b6", fpn_filters=384, fpn_repeats=8,
+                         head_repeats=5, fusion="sum"),
+    "d7": ReleasedConfig(phi=7, image_size=1536, backbone="efficientnet-b6", fpn_filters=384, fpn_repeats=8,
+                         head_repeats=5, fusion="sum", anchor_scale=5.0),
+    "d7x": ReleasedConfig(phi=7, image_size=1536, backbone="efficientnet-b7", fpn_filters=384, fpn_repeats=8,
+                          head_repeats=5, fusion="sum", max_level=8),
 }
 
 
@@ -98,9 +122,7 @@ def released(name: str) -> DetConfig:
     key = name.strip().lower().removeprefix("efficientdet-")
     if key not in RELEASED:
         raise InputError(f"unknown detector {name!r}; known: {', '.join(RELEASED)} or a phi >= 0")
-    phi, size, backbone, width, depth, head, fusion, scale, top = RELEASED[key]
-    return DetConfig(f"efficientdet-{key}", size, backbone, width, depth, head, fusion, anchor_scale=scale,
-                     max_level=top, phi=phi)
+    return DetConfig(f"efficientdet-{key}", **asdict(RELEASED[key]))
 
 
 def bifpn_width(phi: float) -> int:

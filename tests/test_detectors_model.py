@@ -6,7 +6,7 @@ import pytest
 import torch
 from detectors_synthetic import rectangles, tiny_detector
 
-from detectors import anchor_boxes, detector_cost, efficientdet, from_phi, get_config, released
+from detectors import RELEASED, anchor_boxes, detector_cost, efficientdet, from_phi, get_config, released
 from detectors.boxes import box_iou, decode, encode
 from detectors.loss import match_anchors
 from detectors.postprocess import batched_nms, postprocess
@@ -40,6 +40,12 @@ def test_released_configs_and_formulas():
     d7x = released("d7x")
     assert (d7x.image_size, d7x.fpn_filters, d7x.max_level, d7x.anchor_scale, d7x.fusion) == (1536, 384, 8, 4.0, "sum")
     assert released("d7").anchor_scale == 5.0 and released("d5").fusion == "fastattn"
+    row = RELEASED["d2"]                                  # named frozen records, not positional tuples
+    assert (row.phi, row.image_size, row.backbone, row.fpn_filters, row.fpn_repeats, row.head_repeats) == (
+        2, 768, "efficientnet-b2", 112, 5, 3)
+    with pytest.raises(AttributeError):
+        row.fpn_filters = 120
+    assert [released(name).name for name in RELEASED] == [f"efficientdet-{name}" for name in RELEASED]
     for phi in range(8):
         config = from_phi(phi)
         assert config.fpn_filters % 8 == 0 and abs(config.fpn_filters - 64 * 1.35 ** phi) <= 4
