@@ -29,6 +29,10 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
 
+.PHONY: readme
+readme: $(STAMP)  # re-run the README's fast command blocks and rewrite their outputs (docs/readme_outputs.py)
+	$(PY) docs/readme_outputs.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
