@@ -91,8 +91,7 @@ def run_search_stage(ctx: Context) -> dict[str, Any]:
     references = evaluate_batch([(name, load_arch(name)) for name in REFERENCES], config["evaluator"],
                                 config["evaluator_config"], out / "references", **_runner_options(job))
     for row in references:
-        cost = row["macs"] if objective.kind == "macs" else objective.cost(Arch.from_dict(row["arch"]))
-        row["reward"] = objective.reward(row["metric"], cost)
+        objective.score(row)  # (reward only: references.json has never held latency_ms)
     write_json_atomic(out / "references.json", references)
     best = read_json(out / "best.json")
     if best is None:

@@ -10,7 +10,9 @@ table of :mod:`nas.latency` (``kind="latency"``; T in ms).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from search_spaces import Arch, InputError
 
@@ -69,6 +71,22 @@ class Objective:
         from . import latency  # lazy: the table is calibrated on first use
 
         return float(latency.predict(arch))
+
+    def row_cost(self, row: Mapping[str, Any]) -> float:
+        """cost(m) of a finished trial row: its MACs, or the predicted latency of its arch (ms)."""
+        if self.kind == "macs":
+            return float(row["macs"])
+        return self.cost(Arch.from_dict(row["arch"]))
+
+    def score(self, row: dict[str, Any], *, record_latency: bool = False) -> dict[str, Any]:
+        """Set `row`'s reward from its metric and cost; returns `row`. With `record_latency` and a
+        latency objective the cost is also stored as row["latency_ms"] (before the reward, as the
+        search's trials.jsonl rows have it)."""
+        cost = self.row_cost(row)
+        if record_latency and self.kind == "latency":
+            row["latency_ms"] = cost
+        row["reward"] = self.reward(row["metric"], cost)
+        return row
 
     def to_dict(self) -> dict:
         return asdict(self)

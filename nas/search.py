@@ -231,11 +231,7 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
         return None if item is None else (item[0], space.decode(item[1], name=item[0]))
 
     def on_result(row: dict[str, Any]) -> None:
-        cost = float(row["macs"]) if objective.kind == "macs" else objective.cost(Arch.from_dict(row["arch"]))
-        if objective.kind == "latency":
-            row["latency_ms"] = cost
-        row["reward"] = objective.reward(row["metric"], cost)
-        schedule.finished(row)
+        schedule.finished(objective.score(row, record_latency=True))
 
     def on_failure(key: str) -> None:
         failures.append(key)

@@ -42,3 +42,22 @@ def test_bad_target(target):
 def test_macs_cost_is_full_resolution_macs():
     b0 = load_arch("efficientnet-b0")
     assert Objective.create(400e6).cost(b0) == b0.cost().macs
+
+
+def test_score_sets_the_reward_of_a_trial_row():
+    """One rule for every ledger/reference row: cost = the row's MACs (or its arch's predicted
+    latency), latency_ms only where asked for (the search's trials.jsonl), set before the reward."""
+    b0 = load_arch("efficientnet-b0")
+    macs = b0.cost().macs
+    row = {"trial": "t", "arch": b0.to_dict(), "macs": macs, "metric": 0.5}
+    scored = Objective.create(2 * macs).score(row, record_latency=True)
+    assert scored is row and "latency_ms" not in row
+    assert row["reward"] == Objective.create(2 * macs).reward(0.5, macs) == pytest.approx(0.5 * 0.5 ** -0.07)
+
+    latency = Objective.create(10.0, kind="latency")
+    predicted = latency.cost(b0)
+    plain = latency.score({"arch": b0.to_dict(), "macs": macs, "metric": 0.5})
+    assert "latency_ms" not in plain and plain["reward"] == latency.reward(0.5, predicted)
+    recorded = latency.score({"arch": b0.to_dict(), "macs": macs, "metric": 0.5}, record_latency=True)
+    assert recorded["latency_ms"] == predicted and list(recorded)[-2:] == ["latency_ms", "reward"]
+    assert recorded["reward"] == plain["reward"]
