@@ -51,7 +51,7 @@ def main() -> None:
     print(f"| analytic `arch.cost()` | {args.archs} | {analytic:.3f} | {rate:,.0f} | {rate / thop_rate:,.0f}x |")
     print(f"| thop.profile(build(arch)) | {args.thop_archs} | {thop_time:.2f} | {thop_rate:.2f} | 1x |")
     print(f"\nmedian |analytic - thop| / thop over {len(errors)} archs: {np.median(errors):.2%} "
-          "(thop charges no MACs to SE's functional ops; see REFERENCE.md 'Units')")
+          "(thop charges no MACs to SE's functional ops; see docs/PAPER_FACTS.md 'Units')")
 
 
 if __name__ == "__main__":

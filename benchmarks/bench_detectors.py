@@ -3,7 +3,8 @@
 Run: python benchmarks/bench_detectors.py [--family-target 600M]
 Prints Markdown tables: released configs (counted vs paper, ratio), the formula configs for
 φ = 0…7, and one detector on a custom family member (MnasNet-A1 scaled to a MACs target).
-Paper numbers are expectations from REFERENCE.md; the counts are computed (detectors.cost).
+Paper numbers are expectations from docs/PAPER_FACTS.md ("EfficientDet D0–D7x"); the counts are computed
+(detectors.cost).
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ def main() -> None:
         print(f"| {name.upper()} | {RELEASED[name].image_size} | {total.params / 1e6:.3f}M | {params / 1e6:.1f}M | "
               f"{total.params / params:.3f} | {total.macs / 1e9:.2f}B | {macs / 1e9:.3g}B | {total.macs / macs:.3f} | "
               f"{parts['backbone'].macs / 1e9:.2f} / {parts['fpn'].macs / 1e9:.2f} / {heads / 1e9:.2f}B |")
-    print("\nPaper table: REFERENCE.md (arXiv v7). The automl README lists D5 at 135.4B MACs (D6 225.6B, D7 324.8B);"
-          " against it D5 is 0.991.")
+    print("\nPaper table: docs/PAPER_FACTS.md (arXiv v7). The automl README lists D5 at 135.4B MACs "
+          "(D6 225.6B, D7 324.8B); against it D5 is 0.991.")
     print("\n| φ (formula) | image | backbone | W | D | D_head | params | MACs |")
     print("|---|---|---|---|---|---|---|---|")
     for phi in range(8):

@@ -1,7 +1,8 @@
 """The released EfficientNet B0–B7 beside the pure compound formula (for `effnas family`).
 
-The official table is hand-rounded (B1 has width 1.0, B7 depth 3.1 — REFERENCE.md); its MACs
-are computed from the presets here, never stored, and compared with the formula and with 2^φ.
+The official table is hand-rounded (B1 has width 1.0, B7 depth 3.1 — docs/PAPER_FACTS.md,
+"EfficientNet B0–B7"); its MACs are computed from the presets here, never stored, and compared
+with the formula and with 2^φ.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Analytic cost model: parameters and MACs of an Arch in closed form, no module built.
 
 MACs count multiply-adds of convolutions and fully-connected layers (bias excluded); BN,
-activations, pooling and element-wise products are free (REFERENCE.md, "Units"). A k×k conv
+activations, pooling and element-wise products are free (docs/PAPER_FACTS.md, "Units"). A k×k conv
 with stride s on an H×W map, symmetric or TF-"same" padding, outputs ceil(H/s)×ceil(W/s), so
 both padding modes cost the same. Each stage is costed once: its repeated layers are identical.
 """

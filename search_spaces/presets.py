@@ -1,7 +1,8 @@
 """Named architectures as data: base block strings plus a table of variants.
 
-EfficientNet width/depth/resolution/dropout are the official hand-rounded values (REFERENCE.md),
-not powers of α, β, γ. Nothing here stores a parameter count or MACs: those are computed.
+EfficientNet width/depth/resolution/dropout are the official hand-rounded values
+(docs/PAPER_FACTS.md, "EfficientNet B0–B7"), not powers of α, β, γ. Nothing here stores a
+parameter count or MACs: those are computed.
 """
 
 from __future__ import annotations

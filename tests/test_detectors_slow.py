@@ -9,7 +9,7 @@ from detectors_synthetic import rectangles, tiny_detector
 
 from detectors import RELEASED, detector_cost
 
-# REFERENCE.md (EfficientDet table): params, MACs
+# docs/PAPER_FACTS.md, "EfficientDet D0–D7x": params, MACs
 _TABLE = json.loads((Path(__file__).resolve().parents[1] / "results/reference/efficientdet.json").read_text())
 PAPER = {name: (row["params"], row["macs"]) for name, row in _TABLE["models"].items()}  # the paper's table
 

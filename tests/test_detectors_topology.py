@@ -8,7 +8,7 @@ from detectors.fusion import Fusion
 from detectors.topology import Topology, bifpn_nodes, fpn_nodes, panet_nodes
 from search_spaces import InputError
 
-# REFERENCE.md: 6:[3,4] 5:[2,5] 4:[1,6] 3:[0,7] 4:[1,7,8] 5:[2,6,9] 6:[3,5,10] 7:[4,11]
+# docs/PAPER_FACTS.md, "BiFPN nodes": 6:[3,4] 5:[2,5] 4:[1,6] 3:[0,7] 4:[1,7,8] 5:[2,6,9] 6:[3,5,10] 7:[4,11]
 OFFICIAL = [(6, [3, 4]), (5, [2, 5]), (4, [1, 6]), (3, [0, 7]), (4, [1, 7, 8]), (5, [2, 6, 9]), (6, [3, 5, 10]),
             (7, [4, 11])]
 

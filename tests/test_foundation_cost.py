@@ -23,7 +23,8 @@ def test_official_param_counts_exact(name):
 
 @pytest.mark.parametrize("name", PAPER_MACS)
 def test_macs_near_paper(name):
-    # the paper rounds, and B4/B5 differ most (REFERENCE.md); 5% is the expectation, not a fit
+    # the paper rounds, and B4/B5 differ most (docs/PAPER_FACTS.md, "EfficientNet B0–B7"); 5% is the
+    # expectation, not a fit
     assert load_arch(name).cost().macs == pytest.approx(PAPER_MACS[name], rel=0.05)
 
 

@@ -5,6 +5,7 @@ mentions still parses (a renamed flag fails here), every `make TARGET` exists. T
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shlex
 import sys
@@ -148,3 +149,25 @@ def test_parse_check_catches_a_renamed_flag():
         _check_flags(["search", "--outt", "x"])
     with pytest.raises(AssertionError, match="unknown sub-command"):
         _check_flags(["serch"])
+
+
+# ------------------------------------------------------------------------------ citations stay in the repository
+
+
+def test_paper_fact_citations_resolve():
+    """Code and docs cite paper facts in docs/PAPER_FACTS.md by section; every cited section exists, and
+    nothing cites the REFERENCE file that lives outside the repository."""
+    facts = (ROOT / "docs" / "PAPER_FACTS.md").read_text(encoding="utf-8")
+    sections = set(re.findall(r"^#+ (.+?)\s*$", facts, flags=re.M))
+    outside = "REFERENCE" + ".md"
+    cited, stray = [], []
+    for folder, subfolders, files in os.walk(ROOT):
+        subfolders[:] = [d for d in subfolders if not d.startswith((".", "__")) and d not in ("build", "results")]
+        for path in (Path(folder) / f for f in files if f.endswith((".py", ".md"))):
+            relative = path.relative_to(ROOT)
+            text = path.read_text(encoding="utf-8", errors="replace")
+            stray += [str(relative)] if outside in text else []
+            cited += [(str(relative), name) for name in re.findall(r"PAPER_FACTS\.md,? [\"']([^\"']+)[\"']", text)]
+    assert not stray, f"files citing {outside} (not in the repository; use docs/PAPER_FACTS.md): {stray}"
+    missing = [f"{where}: {name!r}" for where, name in cited if name not in sections]
+    assert len(cited) >= 5 and not missing, f"sections cited but not in docs/PAPER_FACTS.md: {missing}"

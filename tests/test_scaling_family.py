@@ -89,7 +89,7 @@ def test_make_family_bad_inputs():
 def test_official_comparison_computed_from_presets():
     rows = official_comparison(make_family(B0, phis=list(range(8))))
     assert [r["official"] for r in rows] == [f"efficientnet-b{i}" for i in range(8)]
-    # REFERENCE.md: paper MACs 0.39B ... 37B; computed from the presets, within ~7%
+    # docs/PAPER_FACTS.md, "EfficientNet B0–B7": paper MACs 0.39B ... 37B; computed from the presets, within ~7%
     paper = [0.39e9, 0.70e9, 1.0e9, 1.8e9, 4.2e9, 9.9e9, 19e9, 37e9]
     for row, expected in zip(rows, paper, strict=True):
         assert row["official_macs"] == pytest.approx(expected, rel=0.07)
