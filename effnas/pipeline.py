@@ -105,7 +105,7 @@ class Pipeline:
                     continue
                 self.log(f"[{stage}] running")
                 start = time.monotonic()
-                summary = stages.RUNNERS[stage](context)
+                summary = stages.STAGE_FUNCTIONS[stage](context)
                 state["done"][stage] = {"seconds": round(time.monotonic() - start, 2), **summary}
                 write_json_atomic(self.state_path, state)
                 write_report(self.folder, self.job.name)

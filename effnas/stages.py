@@ -230,7 +230,8 @@ def run_detectors_stage(ctx: Context) -> dict[str, Any]:
     return {"detectors": len(rows)}
 
 
-RUNNERS: dict[str, Callable[[Context], dict[str, Any]]] = {
+# stage -> the function that runs it (`nas.runners.RUNNERS` is something else: the trial runners)
+STAGE_FUNCTIONS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "search": run_search_stage, "grid": run_grid_stage, "family": run_family_stage,
     "detectors": run_detectors_stage,
 }
