@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from nas.reference import REFERENCE_CONFIG, REFERENCE_DIR, ReferenceRow
+from nas.runners import RunnerSettings
 from scaling.grid import Candidate, evaluate_candidates, proxy_resolution
 from scaling.matched import single_dimension
 from scaling.progress import Countdown
@@ -117,9 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         except json.JSONDecodeError:
             config[key] = value
     base = archs[0][2]
-    runner: dict[str, Any] = {"runner": args.runner}
-    if args.runner == "ray":
-        runner.update(ray_address=args.ray_address, max_concurrent=args.max_concurrent)
+    settings = RunnerSettings(args.runner, args.ray_address, args.max_concurrent)
     budget, plan = args.limit, []
     for seed in seeds:
         ledger_dir = out / "work" / f"seed-{seed}"
@@ -148,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         # named, scaled and baseline first (evaluate_candidates orders by proxy resolution within a call)
         for batch in ([c for c in todo if c.rule != "random"], [c for c in todo if c.rule == "random"]):
             if batch:
-                evaluate_candidates(batch, base, "proxy", {**config, "seed": seed}, ledger_dir, progress=progress,
-                                    **runner)
+                evaluate_candidates(batch, base, "proxy", {**config, "seed": seed}, ledger_dir, settings=settings,
+                                    progress=progress)
     rows = assemble(out, archs, config)
     print(f"{len(rows)} rows in {out / 'reference.jsonl'} ({len(archs) * len(seeds)} planned)", file=sys.stderr)
     return 0

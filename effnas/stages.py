@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from search_spaces import Arch, InputError, load_arch
 from search_spaces.atomic import write_json_atomic
@@ -14,6 +14,9 @@ from search_spaces.units import parse_size
 
 from .jobs import Job
 from .report import read_json
+
+if TYPE_CHECKING:
+    from nas.runners import RunnerSettings
 
 Progress = Callable[[str, dict[str, Any]], None]
 REFERENCES = ("efficientnet-b0", "mnasnet-a1")
@@ -43,8 +46,11 @@ class Context:
             self.progress(stage, event)
 
 
-def _runner_options(job: Job) -> dict[str, Any]:
-    return {"runner": job.runner, "ray_address": job.ray_address, "max_concurrent": job.max_concurrent}
+def runner_settings(job: Job) -> RunnerSettings:
+    """How the job's trials run ([job] runner, ray_address, max_concurrent; one CPU, no GPU a trial)."""
+    from nas.runners import RunnerSettings
+
+    return RunnerSettings(job.runner, job.ray_address, job.max_concurrent)
 
 
 # ---------------------------------------------------------------------- search
@@ -89,7 +95,7 @@ def run_search_stage(ctx: Context) -> dict[str, Any]:
     objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
                                  config["objective"])
     references = evaluate_batch([(name, load_arch(name)) for name in REFERENCES], config["evaluator"],
-                                config["evaluator_config"], out / "references", **_runner_options(job))
+                                config["evaluator_config"], out / "references", runner_settings(job))
     for row in references:
         objective.score(row)  # (reward only: references.json has never held latency_ms)
     write_json_atomic(out / "references.json", references)
@@ -147,7 +153,7 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
     result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
                       config=config or {}, step=float(section["step"]),
                       out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
-                      match_macs=section["match_macs"], **levels, **_runner_options(ctx.job),
+                      match_macs=section["match_macs"], **levels, settings=runner_settings(ctx.job),
                       progress=lambda event: ctx.report("grid", event))
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
     write_json_atomic(ctx.folder / "coefficients.json", chosen)

@@ -16,15 +16,15 @@ from search_spaces import Arch, InputError
 
 from .evaluators import get_evaluator
 from .ledger import Ledger
-from .runners import RUNNERS, run
+from .runners import RunnerSettings, run
 
 
 def evaluate_batch(candidates: Sequence[tuple[str, Arch]], evaluator: str, config: Mapping[str, Any],
-                   out_dir: str | os.PathLike, runner: str = "inline", ray_address: str | None = None,
-                   max_concurrent: int | None = None, progress: Callable[[dict[str, Any]], None] | None = None,
-                   **runner_options: Any) -> list[dict[str, Any]]:
-    """Rows for every candidate, in the order given (evaluating only those not yet in the ledger);
-    `progress(row)` is called as each one finishes."""
+                   out_dir: str | os.PathLike, settings: RunnerSettings | None = None,
+                   progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """Rows for every candidate, in the order given (evaluating only those not yet in the ledger),
+    run as `settings` say (default: inline); `progress(row)` is called as each one finishes."""
+    settings = settings or RunnerSettings()
     keys = [str(key) for key, _ in candidates]
     if len(set(keys)) != len(keys):
         raise InputError("candidate keys must be unique")
@@ -32,10 +32,6 @@ def evaluate_batch(candidates: Sequence[tuple[str, Arch]], evaluator: str, confi
         if not isinstance(arch, Arch):
             raise InputError(f"candidate {key!r} is not an Arch")
     get_evaluator(evaluator)  # unknown name -> InputError before anything runs
-    if runner not in RUNNERS:
-        raise InputError(f"unknown runner {runner!r}; known: {', '.join(RUNNERS)}")
-    if max_concurrent is not None and max_concurrent < 1:
-        raise InputError(f"max_concurrent must be >= 1, got {max_concurrent}")
     ledger = Ledger(out_dir)
     done = {str(row["trial"]): row for row in ledger.read()}
     todo = [(str(key), arch) for key, arch in candidates if str(key) not in done]
@@ -49,10 +45,7 @@ def evaluate_batch(candidates: Sequence[tuple[str, Arch]], evaluator: str, confi
         if progress is not None:
             progress(row)
 
-    options: dict[str, Any] = dict(runner_options)
-    if runner == "ray":
-        options.update(ray_address=ray_address, max_concurrent=max_concurrent)
-    failed = run(runner, source, on_result, evaluator, config, **options) if todo else []
+    failed = run(settings.runner, source, on_result, evaluator, config, **settings.run_options()) if todo else []
     if failed:
         raise RuntimeError(f"{len(failed)} candidate(s) failed after retries: {', '.join(failed)}; "
                            "finished ones are kept in the ledger, run again to retry")

@@ -33,7 +33,7 @@ from .evaluators import check_config
 from .ledger import BEST, CONFIG, HELD, STATE, Ledger
 from .objective import Objective
 from .presets import get_preset
-from .runners import RUNNERS, run
+from .runners import RunnerSettings, check_runner_name, run
 from .schedules import make_schedule
 from .strategies import Strategy, check_strategy, make_strategy
 from .strategies.band import CostBand, band_limits, check_reachable
@@ -71,8 +71,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
 
     check_strategy(base["strategy"])
     check_config(base["evaluator"], base["evaluator_config"])
-    if base["runner"] not in RUNNERS:
-        raise InputError(f"unknown runner {base['runner']!r}; known: {', '.join(RUNNERS)}")
+    check_runner_name(base["runner"])  # (first, as ever; the rest of the runner settings below)
     if base["target"] is None:
         raise InputError("--target is required (e.g. --target 400M, or --target 25 with --objective latency)")
     target = float(base["target"])
@@ -92,12 +91,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
         raise InputError(f"synchronous must be true or false, got {base['synchronous']!r}")
     if base["generation"] is not None:
         check_int(base["generation"], "generation size", 1, MAX_TRIALS)
-    if base["max_concurrent"] is not None and base["max_concurrent"] < 1:
-        raise InputError(f"max concurrent trials must be >= 1, got {base['max_concurrent']}")
-    if not base["cpus_per_trial"] > 0:
-        raise InputError(f"cpus per trial must be positive, got {base['cpus_per_trial']}")
-    if not base["gpus_per_trial"] >= 0:
-        raise InputError(f"gpus per trial must be >= 0, got {base['gpus_per_trial']}")
+    RunnerSettings.from_config(base)  # max concurrent, CPUs and GPUs per trial
     if base["data"] is not None:
         base["data"] = os.path.abspath(check_exists(str(base["data"]), "data directory"))
         check_data(base["data"])
@@ -187,6 +181,7 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
                ray_address: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
     """Run (or resume) the search described by `config` in `out_dir`; returns a summary dict."""
     stored = check_out_dir(config, out_dir, resume)
+    settings = RunnerSettings.from_config(config, ray_address)
     space = MnasNetSpace(filters=config["space"])
     objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
                                  config["objective"])
@@ -238,11 +233,8 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
         schedule.failed(key)
 
     if done < total:
-        options: dict[str, Any] = {"on_failure": on_failure, "cpus_per_trial": float(config["cpus_per_trial"])}
-        if config["runner"] == "ray":
-            options.update(ray_address=ray_address, max_concurrent=config["max_concurrent"],
-                           gpus_per_trial=float(config.get("gpus_per_trial", 0.0)))
-        run(config["runner"], source, on_result, config["evaluator"], config["evaluator_config"], **options)
+        run(settings.runner, source, on_result, config["evaluator"], config["evaluator_config"],
+            on_failure=on_failure, **settings.run_options())
     if best is not None:
         ledger.write_json(BEST, best_record(best, space))
     if done < total:

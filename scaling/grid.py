@@ -23,7 +23,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from search_spaces import Arch, InputError, load_arch
 from search_spaces.atomic import write_json_atomic
@@ -33,6 +33,9 @@ from .coefficients import TOLERANCE, Coefficients
 from .matched import RULES, single_dimension
 from .scale import compound_scale
 from .targets import fit_target
+
+if TYPE_CHECKING:
+    from nas.runners import RunnerSettings
 
 GRID_CONFIG_SCHEMA = "effnas.grid-config/1"
 DEFAULT_PROXY_RESOLUTION = 32
@@ -131,15 +134,17 @@ def evaluation_keys(candidates: Sequence[Candidate], base: Arch, config: Mapping
 
 
 def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
-                        out_dir: str | os.PathLike, scale_proxy: bool = True, **runner: Any) -> dict[str, dict]:
-    """Rows keyed by candidate key; candidates grouped by proxy resolution, one ledger for all."""
+                        out_dir: str | os.PathLike, scale_proxy: bool = True, settings: RunnerSettings | None = None,
+                        progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, dict]:
+    """Rows keyed by candidate key; candidates grouped by proxy resolution, one ledger for all, run
+    as `settings` say (default: inline); `progress(row)` as each evaluation finishes."""
     from nas.batch import evaluate_batch
 
     rows: dict[str, dict] = {}
     for pixels, group, unique in _groups(candidates, base, config, scale_proxy):
         group_config = {**config, "resolution": pixels} if scale_proxy else dict(config)
         found = evaluate_batch([(c.key, c.arch) for c in unique.values()], evaluator, group_config, out_dir,
-                               **runner)
+                               settings=settings, progress=progress)
         by_signature = {sig: row for sig, row in zip(unique, found, strict=True)}
         for candidate in group:
             row = by_signature[_signature(candidate.arch)]
@@ -197,15 +202,16 @@ def _countdown(out: Path, base: Arch, config: Mapping[str, Any], scale_proxy: bo
 
 def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None, out_dir: str | os.PathLike, *,
              phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE, levels: Sequence[float] = (2, 4),
-             runner: str = "inline", ray_address: str | None = None, max_concurrent: int | None = None,
-             scale_proxy_resolution: bool = True, plot: bool = True, single_dimension: bool = True,
-             match_macs: bool = False, progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+             settings: RunnerSettings | None = None, scale_proxy_resolution: bool = True, plot: bool = True,
+             single_dimension: bool = True, match_macs: bool = False,
+             progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
     and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
     matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`. `progress(event)` is
-    called as each evaluation finishes: {"done", "total", "eta_s", "last": the ledger row}."""
+    called as each evaluation finishes: {"done", "total", "eta_s", "last": the ledger row}. The
+    evaluations run as `settings` say (default: inline)."""
     from nas.evaluators import check_data
-    from nas.runners import check_runner
+    from nas.runners import RunnerSettings, check_runner
 
     from .grid_report import grid_record, write_reports
 
@@ -213,20 +219,18 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     levels = tuple(levels) if single_dimension else ()
     config = dict(config or {})
     check_data(evaluator, config)  # options, then the data decoded: before anything is written
-    check_runner(runner, ray_address)
+    settings = settings or RunnerSettings()
+    check_runner(settings.runner, settings.ray_address)
     candidates = grid_candidates(base, phi, step, tolerance, levels, match_macs)
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {str(out)!r} exists and is not a folder")
     record = {"schema": GRID_CONFIG_SCHEMA, "base": base.to_dict(), "phi": phi, "evaluator": evaluator,
-              "config": config, "step": step, "tolerance": tolerance, "levels": list(levels), "runner": runner,
-              "scale_proxy_resolution": scale_proxy_resolution, "match_macs": match_macs}
+              "config": config, "step": step, "tolerance": tolerance, "levels": list(levels),
+              "runner": settings.runner, "scale_proxy_resolution": scale_proxy_resolution, "match_macs": match_macs}
     _check_config(out, record)
-    options: dict[str, Any] = {"runner": runner, "progress": _countdown(out, base, config, scale_proxy_resolution,
-                                                                         candidates, levels, progress)}
-    if runner == "ray":
-        options.update(ray_address=ray_address, max_concurrent=max_concurrent)
-    rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, **options)
+    countdown = _countdown(out, base, config, scale_proxy_resolution, candidates, levels, progress)
+    rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, settings, countdown)
     best = best_coefficients(candidates, rows)
     base_macs = base.cost().macs
     matched = []
@@ -235,7 +239,8 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
         arch = fit.arch.with_(name=f"{base.name}-compound-x{level:g}")
         matched.append(Candidate(level_key("compound", level), "compound", arch, best.coefficients,
                                  level=float(level), extra={"phi": fit.phi}))
-    rows.update(evaluate_candidates(matched, base, evaluator, config, out, scale_proxy_resolution, **options))
+    rows.update(evaluate_candidates(matched, base, evaluator, config, out, scale_proxy_resolution, settings,
+                                    countdown))
     result = grid_record(base, phi, evaluator, config, candidates + matched, rows, best, step, tolerance)
     write_reports(out, result, plot=plot)
     return result

@@ -11,6 +11,7 @@ import pytest
 
 from nas.batch import evaluate_batch
 from nas.ledger import Ledger
+from nas.runners import RunnerSettings
 from search_spaces import MnasNetSpace
 
 pytestmark = pytest.mark.slow
@@ -41,8 +42,8 @@ def test_cluster_node_removed_mid_run_completes(tmp_path):
     thread = threading.Thread(target=remove_after_first_result, daemon=True)
     thread.start()
     try:
-        rows = evaluate_batch(candidates(5), "proxy", PROXY, tmp_path, runner="ray", ray_address=cluster.address,
-                              max_concurrent=2)
+        rows = evaluate_batch(candidates(5), "proxy", PROXY, tmp_path,
+                              RunnerSettings("ray", ray_address=cluster.address, max_concurrent=2))
     finally:
         ray.shutdown()
         cluster.shutdown()
@@ -81,7 +82,7 @@ def test_worker_killed_mid_trial_is_retried(tmp_path):
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     thread.start()
     try:
-        rows = evaluate_batch(candidates(3), "proxy", PROXY, tmp_path, runner="ray", max_concurrent=2)
+        rows = evaluate_batch(candidates(3), "proxy", PROXY, tmp_path, RunnerSettings("ray", max_concurrent=2))
     finally:
         ray.shutdown()
     assert killed, "no trial process was found to kill"

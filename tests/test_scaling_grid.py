@@ -7,6 +7,7 @@ import pytest
 
 from nas.evaluators import register
 from nas.evaluators.zero_cost import naswot
+from nas.runners import RunnerSettings
 from scaling import PAPER, compound_scale
 from scaling.grid import coefficient_grid, grid_candidates, proxy_resolution, run_grid
 from scaling.matched import single_dimension
@@ -147,7 +148,8 @@ def test_run_grid_on_embedded_ray(tmp_path):
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        kwargs = dict(step=1.0, tolerance=0.5, levels=(2,), plot=False, runner="ray", max_concurrent=2)
+        kwargs = dict(step=1.0, tolerance=0.5, levels=(2,), plot=False,
+                      settings=RunnerSettings("ray", max_concurrent=2))
         result = run_grid(SMALL, "naswot", CONFIG, tmp_path / "g", **kwargs)
         rows = (tmp_path / "g" / "trials.jsonl").read_text().splitlines()
         assert result["best"]["key"] == "compound-a2.000-b1.000-g1.000"

@@ -88,15 +88,16 @@ def _progress(event: dict[str, Any]) -> None:
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
+    from nas.runners import RunnerSettings
     from scaling.grid import run_grid
 
     if args.max_concurrent is not None and args.max_concurrent < 1:
         raise InputError(f"--max-concurrent must be >= 1, got {args.max_concurrent}")
+    settings = RunnerSettings(args.runner, args.ray_address, args.max_concurrent)
     config, levels = parse_config(args.config), parse_levels(args.levels)
     with open_run(args.out) as out:  # (a folder it creates is removed again if the grid refuses its input)
         result = run_grid(args.base, args.evaluator, config, out, phi=args.phi, step=args.step,
-                          tolerance=args.tolerance, levels=levels, runner=args.runner,
-                          ray_address=args.ray_address, max_concurrent=args.max_concurrent,
+                          tolerance=args.tolerance, levels=levels, settings=settings,
                           scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot,
                           match_macs=args.match_macs, progress=None if args.quiet else _progress)
     if args.json:
