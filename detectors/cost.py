@@ -26,7 +26,7 @@ from search_spaces import Cost, InputError
 from search_spaces.bounds import check_build_params
 from search_spaces.cost import features_cost
 
-from .backbone import REQUIRED_STRIDES, resolve_detector
+from .backbone import pyramid_stages, resolve_detector
 from .configs import DetConfig
 from .topology import TOPOLOGIES
 
@@ -58,11 +58,8 @@ def detector_cost(spec: Any = "d0", resolution: int | None = None, backbone: Any
 
 
 def _feature_channels(arch: Any) -> list[int]:
-    """Channels of the last layer at strides 8, 16, 32 (the maps the feature network reads)."""
-    channels = {}
-    for stride, stage in zip(arch.feature_strides, arch.stages, strict=True):
-        channels[stride] = stage.out_filters
-    return [channels[s] for s in REQUIRED_STRIDES]
+    """Channels of the maps the feature network reads (the stage outputs of :func:`pyramid_stages`)."""
+    return [arch.stages[index].out_filters for index in pyramid_stages(arch.feature_strides, arch.name)]
 
 
 def _check_outputs(config: DetConfig, backbone_channels: list[int]) -> None:
@@ -149,10 +146,6 @@ def counted_detector_cost(spec: Any = "d0", resolution: int | None = None, backb
     params = {part: sum(p.numel() for p in getattr(model, part).parameters()) for part in PARTS}
     total = Cost(sum(params.values()), int(counter.get_total_flops()) // 2)
     counts = counter.get_flop_counts()
-    parts = {}
-    for part in PARTS[1:]:
-        flops = sum(counts.get(f"EfficientDet.{part}", {}).values())
-        parts[part] = Cost(params[part], int(flops) // 2)
-    # backbone.features() bypasses the module's forward hook: its MACs are the remainder
-    parts["backbone"] = Cost(params["backbone"], total.macs - sum(c.macs for c in parts.values()))
-    return total, {part: parts[part] for part in PARTS}
+    parts = {part: Cost(params[part], int(sum(counts.get(f"EfficientDet.{part}", {}).values())) // 2)
+             for part in PARTS}
+    return total, parts

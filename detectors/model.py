@@ -69,7 +69,7 @@ class EfficientDet(nn.Module):
     # ------------------------------------------------------------------ forward
     def forward(self, images: torch.Tensor) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
         images = self.prepare(images)
-        maps = self.fpn(self.backbone.features(images))
+        maps = self.fpn(self.backbone(images))
         return self.class_net(maps), self.box_net(maps)
 
     def loss(self, images: torch.Tensor, targets: Sequence[tuple[torch.Tensor, torch.Tensor]]) -> dict:

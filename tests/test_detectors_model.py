@@ -7,6 +7,7 @@ import torch
 from detectors_synthetic import rectangles, tiny_detector
 
 from detectors import RELEASED, anchor_boxes, detector_cost, efficientdet, from_phi, get_config, released
+from detectors.backbone import REQUIRED_STRIDES, pyramid_stages
 from detectors.boxes import box_iou, decode, encode
 from detectors.loss import match_anchors
 from detectors.postprocess import batched_nms, postprocess
@@ -72,6 +73,35 @@ def test_phi_on_family_member_and_bad_backbones():
     shallow = load_arch(["r1_k3_s11_e1_i32_o16", "r2_k3_s22_e6_i16_o24", "r2_k5_s22_e6_i24_o40"])
     with pytest.raises(InputError, match="strides 8/16/32"):
         efficientdet(0, backbone=shallow)
+
+
+def test_backbone_is_the_features_only_model_at_the_required_strides():
+    """The detector's backbone: stem and stages only, returning the last map at each of REQUIRED_STRIDES
+    (chosen from feature_info); one seed gives it the classifier's weights, its maps the classifier's."""
+    arch = load_arch("efficientnet-b0").scaled(width=0.5, depth=0.5)
+    torch.manual_seed(0)
+    model = efficientdet(0, backbone=arch, num_classes=3, fpn_filters=16, fpn_repeats=1, head_repeats=1).eval()
+    torch.manual_seed(0)
+    classifier = arch.build().eval()
+    backbone = model.backbone
+    assert not any(hasattr(backbone, name) for name in ("head", "dropout", "classifier"))
+    assert backbone.out_indices == pyramid_stages(arch.feature_strides, arch.name) == (2, 4, 6)
+    assert tuple(backbone.feature_info[i].reduction for i in backbone.out_indices) == REQUIRED_STRIDES
+    body = classifier.state_dict()
+    assert all(torch.equal(value, body[key]) for key, value in backbone.state_dict().items())
+    images = torch.randn(1, 3, 128, 128)
+    with torch.no_grad():
+        maps, expected = backbone(images), classifier.features(images)
+    assert len(maps) == 3 and all(torch.equal(a, b) for a, b in zip(maps, expected, strict=True))
+    assert [m.shape[1] for m in maps] == [backbone.feature_info[i].channels for i in backbone.out_indices]
+
+
+def test_pyramid_stages_rule():
+    assert pyramid_stages((2, 4, 8, 16, 16, 32, 32), "b0") == (2, 4, 6)   # the last stage at each stride
+    assert pyramid_stages((2, 4, 8, 16, 32), "x") == (2, 3, 4)
+    for reductions in [(2, 4, 8, 16), (2, 4, 16, 32), (2, 4, 8, 16, 32, 64)]:
+        with pytest.raises(InputError, match="must end at stride 32 with features at strides 8/16/32"):
+            pyramid_stages(reductions, "x")
 
 
 def test_input_size_refused_or_padded():
