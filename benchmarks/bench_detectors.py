@@ -37,8 +37,8 @@ def main() -> None:
         print(f"| {name.upper()} | {RELEASED[name].image_size} | {total.params / 1e6:.3f}M | {params / 1e6:.1f}M | "
               f"{total.params / params:.3f} | {total.macs / 1e9:.2f}B | {macs / 1e9:.3g}B | {total.macs / macs:.3f} | "
               f"{parts['backbone'].macs / 1e9:.2f} / {parts['fpn'].macs / 1e9:.2f} / {heads / 1e9:.2f}B |")
-    print("\nPaper table: docs/PAPER_FACTS.md (arXiv v7). The automl README lists D5 at 135.4B MACs "
-          "(D6 225.6B, D7 324.8B); against it D5 is 0.991.")
+    print("\nPaper table: docs/PAPER_FACTS.md (arXiv v7; the automl README, commits 3852b57 and 06888d1, lists the "
+          "same). D5 is the largest MACs gap (+3.2%): not explained.")
     print("\n| φ (formula) | image | backbone | W | D | D_head | params | MACs |")
     print("|---|---|---|---|---|---|---|---|")
     for phi in range(8):
