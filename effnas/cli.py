@@ -26,7 +26,8 @@ class Parser(argparse.ArgumentParser):
     """ArgumentParser whose errors are one line and exit code 2 (never a usage dump)."""
 
     def error(self, message: str):  # type: ignore[override]
-        raise UsageError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("effnas").strip()  # "effnas: error: arch show: ...", not "effnas" twice
+        raise UsageError(f"{command}: {message}" if command else message)
 
 
 def build_parser() -> argparse.ArgumentParser:
