@@ -5,7 +5,7 @@ seeds), scores it with: the b0-local proxy and alternative proxy configs (2 seed
 input resolution follows each architecture's resolution factor, as in the reference), the
 zero-cost proxies NASWOT and synflow, and plain MACs and params. Reports τ and ρ against the
 reference accuracy with p-values, each proxy's own seed-to-seed τ, the reference's seed-to-seed τ
-(the ceiling) and median seconds per trial. Scores are cached in --work (resumable).
+(the ceiling) and median seconds per trial. Scores are cached in --work (resumable; committed).
 
     python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,old-b0-local,digits-init,mnist-stem-s1] [--jobs 1]
 """
@@ -69,7 +69,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--reference", default=str(REFERENCE_FILE))
     parser.add_argument("--jobs", type=int, default=1)
-    parser.add_argument("--work", default="results/bench/proxy_fidelity")
+    parser.add_argument("--work", default=str(REFERENCE_FILE.parent / "work" / "fidelity"),
+                        help="score cache (measured data, committed with the reference set: resumable across sessions)")
     parser.add_argument("--no-write", dest="write", action="store_false",
                         help=f"do not record the figures in {FIDELITY_FILE.relative_to(ROOT)} (read by reports)")
     args = parser.parse_args()
