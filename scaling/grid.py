@@ -21,7 +21,6 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +28,9 @@ from search_spaces import Arch, InputError, load_arch
 from search_spaces.atomic import write_json_atomic
 from search_spaces.readers import read_json_file
 
+from .candidates import Candidate, compound_key, level_key
 from .coefficients import TOLERANCE, Coefficients
+from .grid_report import grid_record, write_reports
 from .matched import RULES, single_dimension
 from .scale import compound_scale
 from .targets import fit_target
@@ -39,18 +40,6 @@ if TYPE_CHECKING:
 
 GRID_CONFIG_SCHEMA = "effnas.grid-config/1"
 DEFAULT_PROXY_RESOLUTION = 32
-
-
-@dataclass(frozen=True)
-class Candidate:
-    """One network to evaluate. rule: base | compound | depth | width | resolution."""
-
-    key: str
-    rule: str
-    arch: Arch
-    coefficients: Coefficients | None = None
-    level: float | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def coefficient_grid(step: float = 0.05, tolerance: float = TOLERANCE) -> list[Coefficients]:
@@ -66,14 +55,6 @@ def coefficient_grid(step: float = 0.05, tolerance: float = TOLERANCE) -> list[C
     if not found:
         raise InputError(f"no grid point satisfies alpha*beta^2*gamma^2 within {tolerance:g} of 2 at step {step:g}")
     return found
-
-
-def compound_key(c: Coefficients) -> str:
-    return f"compound-a{c.alpha:.3f}-b{c.beta:.3f}-g{c.gamma:.3f}"
-
-
-def level_key(rule: str, level: float) -> str:
-    return f"{rule}-x{level:g}"
 
 
 def grid_candidates(base: Arch, phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE,
@@ -212,8 +193,6 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     evaluations run as `settings` say (default: inline)."""
     from nas.evaluators import check_data
     from nas.runners import RunnerSettings, check_runner
-
-    from .grid_report import grid_record, write_reports
 
     base = load_arch(base)
     levels = tuple(levels) if single_dimension else ()

@@ -12,9 +12,9 @@ from search_spaces import Arch
 from search_spaces.atomic import write_json_atomic, write_text_atomic, write_with
 from search_spaces.units import format_size
 
+from .candidates import Candidate, compound_key
 from .coefficients import PAPER, Coefficients, coefficients_record
 from .family import base_reference
-from .grid import Candidate, compound_key
 
 GRID_SCHEMA = "effnas.grid/1"
 RULE_ORDER = ("base", "depth", "width", "resolution", "compound")
