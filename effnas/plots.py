@@ -8,22 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import matplotlib
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from scaling.report_files import pyplot, save_figure
 
-from search_spaces.atomic import write_with  # noqa: E402
-
-
-def _save(fig, path: str | os.PathLike) -> Path:
-    fig.tight_layout()
-    try:
-        write_with(path, lambda handle: fig.savefig(handle, format="png", dpi=110))
-    finally:
-        plt.close(fig)
-    return Path(path)
+plt = pyplot()
+DPI = 110  # (the grid's plot keeps its figure's own dpi, also 110)
 
 
 def _wrap(text: str, width: int = 90) -> str:
@@ -51,7 +41,7 @@ def plot_rewards(rewards: Sequence[float], path: str | os.PathLike, title: str =
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI)
 
 
 def plot_accuracy_vs_macs(trials: Sequence[dict[str, Any]], references: Sequence[dict[str, Any]],
@@ -74,7 +64,7 @@ def plot_accuracy_vs_macs(trials: Sequence[dict[str, Any]], references: Sequence
     ax.set_title(_wrap(f"accuracy: {proxy}"), fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI)
 
 
 def plot_family(members: Sequence[dict[str, Any]], official: Sequence[dict[str, Any]],
@@ -94,4 +84,4 @@ def plot_family(members: Sequence[dict[str, Any]], official: Sequence[dict[str, 
     ax.set_ylabel("MACs (M)")
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    return _save(fig, path)
+    return save_figure(fig, path, dpi=DPI)

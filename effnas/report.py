@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from nas.reference import fidelity_for
+from scaling.report_files import save_markdown
 from search_spaces import load_arch
-from search_spaces.atomic import write_text_atomic
 from search_spaces.units import format_size
 
 from . import plots
@@ -147,7 +147,7 @@ def write_report(folder: str | Path, title: str) -> Path:
     lines = [f"# effnas run: {title}", "", f"Run folder `{folder}`.", ""]
     for section in (search_section, grid_section, family_section, detector_section):
         lines += section(folder)
-    return write_text_atomic(folder / "report.md", "\n".join(lines) + "\n")
+    return save_markdown(folder / "report.md", "\n".join(lines) + "\n")
 
 
 def family_table(family: dict[str, Any]) -> str:

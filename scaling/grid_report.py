@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces import Arch
-from search_spaces.atomic import write_json_atomic, write_text_atomic, write_with
+from search_spaces.atomic import write_json_atomic
 from search_spaces.units import format_size
 
 from .candidates import Candidate, compound_key
 from .coefficients import PAPER, Coefficients, coefficients_record
 from .family import base_reference
+from .report_files import pyplot, save_figure, save_markdown
 
 GRID_SCHEMA = "effnas.grid/1"
 RULE_ORDER = ("base", "depth", "width", "resolution", "compound")
@@ -81,11 +82,7 @@ def _markdown(result: Mapping[str, Any]) -> str:
 
 def plot_grid(result: Mapping[str, Any], path: Path) -> None:
     """Metric vs MACs (log x) per scaling rule, grid points in grey, the best starred."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     rows = result["candidates"]
     base = next(r for r in rows if r["rule"] == "base")
     fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
@@ -105,17 +102,13 @@ def plot_grid(result: Mapping[str, Any], path: Path) -> None:
     ax.set_title(f"Scaling rules on the proxy: {result['proxy'] or result['evaluator']}"[:110], fontsize=8)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    try:
-        write_with(path, lambda handle: fig.savefig(handle, format="png"))
-    finally:
-        plt.close(fig)
+    save_figure(fig, path)
 
 
 def write_reports(out: Path, result: Mapping[str, Any], plot: bool = True) -> None:
     best = result["best"]
     write_json_atomic(out / "grid.json", result)
-    write_text_atomic(out / "grid.md", _markdown(result))
+    save_markdown(out / "grid.md", _markdown(result))
     chosen = Coefficients(best["alpha"], best["beta"], best["gamma"])
     write_json_atomic(out / "coefficients.json", coefficients_record(
         chosen, metric=best["metric"], macs=best["macs"], key=best["key"], phi=result["phi"],
