@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from search_spaces import Arch, InputError, load_arch
-from search_spaces.bounds import MAX_PHI, MAX_SIZE, check_int, check_number
+from search_spaces.bounds import MAX_PHI, MAX_RESOLUTION, MAX_SIZE, MIN_RESOLUTION, check_int, check_number
 from search_spaces.presets import PRESETS, preset
 from search_spaces.readers import read_json_file
+from search_spaces.schema import Style, fields_of, read, spec
 from search_spaces.units import parse_size
 
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
@@ -30,7 +31,6 @@ from .scale import compound_scale
 from .targets import fit_target
 
 FAMILY_SCHEMA = "effnas.family/1"
-MEMBER_KEYS = ("phi", "target_macs", "macs", "params", "width", "depth", "resolution", "arch")
 
 
 @dataclass(frozen=True)
@@ -135,8 +135,36 @@ def _need(condition: bool, message: str) -> None:
         raise InputError(message)
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+def _size(value: Any, what: str) -> None:
+    check_int(value, what, 1, MAX_SIZE)
+
+
+# family.json's schema, declared once: the top level and one member (see the module docstring)
+@dataclass(frozen=True)
+class FamilyFile:
+    base: str | dict = spec(expected="a preset name or an Arch JSON object")
+    coefficients: dict = spec(expected="an object with alpha, beta, gamma",
+                              check=lambda v, what: _need(set(v) == {"alpha", "beta", "gamma"},
+                                                          f"{what} must be an object with alpha, beta, gamma"))
+    members: list = spec(expected="a non-empty list", check=lambda v, what: _need(bool(v), f"{what} must be "
+                                                                                    "a non-empty list"))
+
+
+@dataclass(frozen=True)
+class MemberFile:
+    phi: float = spec(check=lambda v, what: check_number(v, what, -MAX_PHI, MAX_PHI))
+    target_macs: int | None = spec(check=_size)  # null for a φ member
+    macs: int = spec(check=_size)
+    params: int = spec(check=_size)
+    width: float = spec()
+    depth: float = spec()
+    resolution: int = spec(check=lambda v, what: check_int(v, what, MIN_RESOLUTION, MAX_RESOLUTION))
+    arch: dict = spec()
+
+
+MEMBER_KEYS = tuple(fields_of(MemberFile))
+_EXACT = "{where} must have exactly the keys {known}"
+_MEMBER = Style(unknown=_EXACT, missing=_EXACT)
 
 
 def family_from_dict(data: Any, source: str = "family") -> Family:
@@ -144,40 +172,30 @@ def family_from_dict(data: Any, source: str = "family") -> Family:
     _need(isinstance(data, dict), f"{source}: family JSON must be an object")
     _need(data.get("schema") == FAMILY_SCHEMA,
           f"{source}: schema is {data.get('schema')!r}, expected {FAMILY_SCHEMA!r}")
-    unknown = sorted(set(data) - {"schema", "base", "coefficients", "members"})
-    _need(not unknown, f"{source}: unknown keys {unknown}")
-    base = data.get("base")
-    _need(isinstance(base, str | dict), f"{source}: 'base' must be a preset name or an Arch JSON object")
+    top = read(FamilyFile, data, source, extra=("schema",))
+    base = top["base"]
     base_arch = preset(base) if isinstance(base, str) else Arch.from_dict(base, where=f"{source}: base")
-    coefficients = data.get("coefficients")
-    _need(isinstance(coefficients, dict) and set(coefficients) == {"alpha", "beta", "gamma"},
-          f"{source}: 'coefficients' must be an object with alpha, beta, gamma")
     try:
-        coefficients = as_coefficients(coefficients)
+        coefficients = as_coefficients(top["coefficients"])
     except InputError as error:
         raise InputError(f"{source}: {error}") from None
-    members = data.get("members")
-    _need(isinstance(members, list) and members, f"{source}: 'members' must be a non-empty list")
-    loaded = []
-    for index, item in enumerate(members):
-        where = f"{source}: member {index}"
-        _need(isinstance(item, dict) and set(item) == set(MEMBER_KEYS),
-              f"{where} must have exactly the keys {', '.join(MEMBER_KEYS)}")
-        phi = check_number(item["phi"], f"{where}: phi", -MAX_PHI, MAX_PHI)
-        target = item["target_macs"]
-        if target is not None:
-            check_int(target, f"{where}: target_macs (or null)", 1, MAX_SIZE)
-        for key in ("macs", "params", "resolution"):
-            _need(_is_int(item[key]) and item[key] > 0, f"{where}: {key!r} must be a positive integer")
-        arch = Arch.from_dict(item["arch"], where=f"{where}: arch")
-        cost = arch.cost()
-        _need(cost.macs == item["macs"] and cost.params == item["params"],
-              f"{where}: arch gives {cost.macs} MACs / {cost.params} params, the file says "
-              f"{item['macs']} / {item['params']}")
-        _need((item["width"], item["depth"], item["resolution"]) == (arch.width, arch.depth, arch.resolution),
-              f"{where}: width/depth/resolution disagree with its arch")
-        loaded.append(Member(phi=float(phi), target_macs=target, macs=cost.macs, params=cost.params, arch=arch))
+    loaded = [_load_member(item, f"{source}: member {index}") for index, item in enumerate(top["members"])]
     return Family(base=base_arch, coefficients=coefficients, members=tuple(loaded))
+
+
+def _load_member(item: Any, where: str) -> Member:
+    """One member of family.json: its fields, and its arch reloading to exactly its recorded costs."""
+    _need(isinstance(item, dict), f"{where} must have exactly the keys {', '.join(MEMBER_KEYS)}")
+    fields = read(MemberFile, item, where, _MEMBER)
+    arch = Arch.from_dict(fields["arch"], where=f"{where}: arch")
+    cost = arch.cost()
+    _need(cost.macs == fields["macs"] and cost.params == fields["params"],
+          f"{where}: arch gives {cost.macs} MACs / {cost.params} params, the file says "
+          f"{fields['macs']} / {fields['params']}")
+    _need((fields["width"], fields["depth"], fields["resolution"]) == (arch.width, arch.depth, arch.resolution),
+          f"{where}: width/depth/resolution disagree with its arch")
+    return Member(phi=float(fields["phi"]), target_macs=fields["target_macs"], macs=cost.macs, params=cost.params,
+                  arch=arch)
 
 
 def load_family(path: str | os.PathLike) -> Family:

@@ -32,6 +32,7 @@ from .bounds import (
 from .errors import InputError
 from .readers import parse_json_text, read_json_file
 from .rounding import round_filters, round_repeats
+from .schema import Check, Style, check_fields, read, spec
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -41,22 +42,26 @@ if TYPE_CHECKING:
 
 SCHEMA = "effnas.arch/1"
 ACTIVATIONS = ("swish", "relu")
-# JSON type of each optional field of an arch object; values and bounds are checked by Arch itself
-FIELDS = {"name": str, "width": float, "depth": float, "resolution": int, "dropout": float,
-          "drop_connect": float, "stem_filters": int, "head_filters": int, "num_classes": int,
-          "in_channels": int, "activation": str, "divisor": int, "bn_eps": float, "bn_momentum": float,
-          "stage_repeats": list, "stage_filters": list}
 
 
-def _field(key: str, kind: type, value: Any, where: str) -> Any:
-    """One JSON field checked for its type only (ints count as numbers; lists may be null)."""
-    if kind is list and value is None:
-        return None
-    ok = isinstance(value, int | float) if kind is float else isinstance(value, kind)
-    if isinstance(value, bool) or not ok:
-        names = {str: "a string", int: "a whole number", float: "a number", list: "a list of whole numbers"}
-        raise InputError(f"{where}: {key} must be {names[kind]}, got {value!r}")
-    return tuple(value) if kind is list else value
+def _multiplier(value: Any, what: str) -> None:
+    check_number(value, f"{what} multiplier", 0.0, MAX_MULTIPLIER, open_low=True)
+
+
+def _rate(value: Any, what: str) -> None:
+    check_number(value, what, 0.0, 1.0, open_high=True)
+
+
+def _pins(high: int) -> Check:
+    def check(values: Any, what: str) -> None:
+        for index, value in enumerate(values):
+            check_int(value, f"{what}[{index}]", 1, high)
+    return check
+
+
+# The arch JSON schema is the record below: each field's type, default and bounds, declared once
+# (search_spaces.schema reads a JSON object against it; __post_init__ applies the same bounds).
+_JSON = Style(unknown="{where} has unknown keys {keys}")
 
 
 @dataclass(frozen=True)
@@ -68,21 +73,22 @@ class Arch:
 
     blocks: tuple[BlockArgs, ...]
     name: str = "custom"
-    width: float = 1.0
-    depth: float = 1.0
-    resolution: int = 224
-    dropout: float = 0.2
-    drop_connect: float = 0.2
-    stem_filters: int = 32
-    head_filters: int = 1280
-    num_classes: int = 1000
-    in_channels: int = 3
-    activation: str = "swish"
-    divisor: int = 8
-    bn_eps: float = 1e-3
-    bn_momentum: float = 0.01
-    stage_repeats: tuple[int, ...] | None = None
-    stage_filters: tuple[int, ...] | None = None
+    width: float = spec(1.0, check=_multiplier)
+    depth: float = spec(1.0, check=_multiplier)
+    resolution: int = spec(224, check=lambda v, what: check_int(v, f"{what} (pixels)", MIN_RESOLUTION,
+                                                                   MAX_RESOLUTION))
+    dropout: float = spec(0.2, check=_rate)
+    drop_connect: float = spec(0.2, check=_rate)
+    stem_filters: int = spec(32, check=check_channels)
+    head_filters: int = spec(1280, check=check_channels)
+    num_classes: int = spec(1000, check=lambda v, what: check_int(v, what, 1, MAX_CLASSES))
+    in_channels: int = spec(3, check=check_channels)
+    activation: str = spec("swish", choices=ACTIVATIONS)
+    divisor: int = spec(8, check=lambda v, what: check_int(v, what, 1, MAX_DIVISOR))
+    bn_eps: float = spec(1e-3, check=lambda v, what: check_number(v, what, 0.0, 1.0, open_low=True))
+    bn_momentum: float = spec(0.01, check=lambda v, what: check_number(v, what, 0.0, 1.0))
+    stage_repeats: tuple[int, ...] | None = spec(None, check=_pins(MAX_REPEATS))
+    stage_filters: tuple[int, ...] | None = spec(None, check=_pins(MAX_CHANNELS))
 
     def __post_init__(self) -> None:
         if not self.blocks:
@@ -90,26 +96,16 @@ class Arch:
         object.__setattr__(self, "blocks", tuple(self.blocks))
         if len(self.blocks) > MAX_STAGES:
             raise InputError(f"an architecture has at most {MAX_STAGES} blocks, got {len(self.blocks)}")
-        for label in ("width", "depth"):
-            check_number(getattr(self, label), f"{label} multiplier", 0.0, MAX_MULTIPLIER, open_low=True)
-        check_int(self.resolution, "resolution (pixels)", MIN_RESOLUTION, MAX_RESOLUTION)
-        for label in ("dropout", "drop_connect"):
-            check_number(getattr(self, label), label, 0.0, 1.0, open_high=True)
-        check_number(self.bn_eps, "bn_eps", 0.0, 1.0, open_low=True)
-        check_number(self.bn_momentum, "bn_momentum", 0.0, 1.0)
-        if self.activation not in ACTIVATIONS:
-            raise InputError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        for label in ("stem_filters", "head_filters", "in_channels"):
-            check_channels(getattr(self, label), label)
-        check_int(self.num_classes, "num_classes", 1, MAX_CLASSES)
-        check_int(self.divisor, "divisor", 1, MAX_DIVISOR)
-        for label, high in (("stage_repeats", MAX_REPEATS), ("stage_filters", MAX_CHANNELS)):
+        for label in ("stage_repeats", "stage_filters"):
             pinned = getattr(self, label)
             if pinned is not None:
                 if len(pinned) != len(self.blocks):
                     raise InputError(f"{label} needs one positive value per stage ({len(self.blocks)})")
-                pinned = tuple(check_int(v, f"{label}[{i}]", 1, high) for i, v in enumerate(pinned))
-                object.__setattr__(self, label, pinned)
+                object.__setattr__(self, label, tuple(pinned))
+        check_fields(self)
+        for label in ("stage_repeats", "stage_filters"):
+            if getattr(self, label) is not None:
+                object.__setattr__(self, label, tuple(int(v) for v in getattr(self, label)))
         self._check_scaled()
 
     def _check_scaled(self) -> None:
@@ -227,7 +223,7 @@ class Arch:
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "architecture JSON") -> Arch:
-        """Validate an arch object (schema, keys, the type and bounds of every field) and build the Arch.
+        """Validate an arch object against the record's declared fields and build the Arch.
 
         Every problem is an InputError starting with `where` and naming the field, e.g.
         "architecture JSON: stage_repeats[0] must be in 1..128, got 1000".
@@ -236,15 +232,12 @@ class Arch:
             raise InputError(f"{where} must be an object")
         if data.get("schema", SCHEMA) != SCHEMA:
             raise InputError(f"{where} has schema {data.get('schema')!r}, expected {SCHEMA!r}")
-        unknown = sorted(set(data) - set(FIELDS) - {"schema", "blocks"})
-        if unknown:
-            raise InputError(f"{where} has unknown keys {unknown}")
         blocks = data.get("blocks")
         if not isinstance(blocks, list) or not all(isinstance(b, str) for b in blocks):
             raise InputError(f"{where} needs a list of block strings under 'blocks'")
-        kwargs = {key: _field(key, kind, data[key], where) for key, kind in FIELDS.items() if key in data}
+        fields = read(cls, data, where, _JSON, skip=("blocks",), extra=("schema",))
         try:
-            return cls(blocks=parse_blocks(blocks, stem_filters=kwargs.get("stem_filters", 32)), **kwargs)
+            return cls(blocks=parse_blocks(blocks, stem_filters=fields["stem_filters"]), **fields)
         except InputError as error:
             raise InputError(f"{where}: {error}") from None
 

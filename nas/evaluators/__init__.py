@@ -38,14 +38,14 @@ def get_evaluator(name: str) -> Callable[[Arch, Mapping[str, Any]], dict[str, An
 
 
 def check_config(name: str, config: Mapping[str, Any]) -> None:
-    """Check `config` against evaluator `name`'s option table (its module's ``OPTIONS``) without
+    """Check `config` against evaluator `name`'s options record (its module's ``OPTIONS``) without
     evaluating anything: unknown keys and bad values raise InputError before any data is loaded."""
     from .common import read_options
 
     get_evaluator(name)
-    table = getattr(importlib.import_module(EVALUATORS[name].split(":")[0]), "OPTIONS", None)
-    if isinstance(table, Mapping):
-        read_options(config, table)
+    record = getattr(importlib.import_module(EVALUATORS[name].split(":")[0]), "OPTIONS", None)
+    if record is not None:
+        read_options(config, record)
 
 
 def check_data(name: str, config: Mapping[str, Any]) -> None:

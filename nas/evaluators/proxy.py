@@ -34,7 +34,7 @@ import math
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import torch
@@ -42,42 +42,49 @@ import torch.nn.functional as F
 from torch import nn
 
 from search_spaces import Arch, InputError
+from search_spaces.schema import defaults, spec
 
 from ..data import load_dataset
-from .common import Option, build_seeded, read_options, set_threads
+from .common import build_seeded, read_options, set_threads, within
 
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("cosine", "constant")
 CLASSIFIER_INITS = ("official", "zero")
 
-# The one table of proxy options: name -> Option(default, kind, low, high, choices).
-OPTIONS: dict[str, Option] = {
-    "dataset": Option("digits", str),
-    "resolution": Option(32, int, 8, 1024),
-    "subset": Option(600, int, 1),
-    "epochs": Option(3.0, float, 0.01, 1000),
-    "batch": Option(32, int, 1, 65536),
-    "optimizer": Option("adam", str, choices=OPTIMIZERS),
-    "lr": Option(0.003, float, 0.0, 100.0),
-    "momentum": Option(0.9, float, 0.0, 1.0),
-    "weight_decay": Option(1e-5, float, 0.0, 1.0),
-    "schedule": Option("cosine", str, choices=SCHEDULES),
-    "warmup": Option(1.0, float, 0.0, 1000),  # epochs of linear warm-up (capped at a quarter of training)
-    "label_smoothing": Option(0.0, float, 0.0, 0.99),
-    "clip_grad": Option(0.0, float, 0.0, 1e6),  # max gradient L2 norm; 0 = no clipping
-    "classifier_init": Option("official", str, choices=CLASSIFIER_INITS),
-    "zero_init_residual": Option(False, bool),
-    "drop_strides": Option(0, int, 0, 6),
-    "drop_connect": Option(0.0, float, 0.0, 0.99),
-    "threads": Option(1, int, 1, 1024),
-    "seed": Option(0, int, 0, 2**63 - 1),  # weights and batch order
-    "data_seed": Option(0, int, 0, 2**63 - 1),  # the held-out split and the training subset: part of the task
-    "val_size": Option(500, int, 1),
-    "bn_batches": Option(4, int, 0, 100000),
-    "device": Option("cpu", str),
-    "lazy": Option(None, bool),
-}
-DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in OPTIONS.items()}
+
+
+@dataclass(frozen=True)
+class ProxyOptions:
+    """The proxy's options, declared once: type, default, bounds or choices (docs/PROXY.md)."""
+
+    dataset: str = "digits"
+    resolution: int = spec(32, check=within(8, 1024))
+    subset: int = spec(600, check=within(1))
+    epochs: float = spec(3.0, check=within(0.01, 1000))
+    batch: int = spec(32, check=within(1, 65536))
+    optimizer: str = spec("adam", choices=OPTIMIZERS)
+    lr: float = spec(0.003, check=within(0.0, 100.0))
+    momentum: float = spec(0.9, check=within(0.0, 1.0))
+    weight_decay: float = spec(1e-5, check=within(0.0, 1.0))
+    schedule: str = spec("cosine", choices=SCHEDULES)
+    warmup: float = spec(1.0, check=within(0.0, 1000))  # epochs of linear warm-up (capped at a quarter of training)
+    label_smoothing: float = spec(0.0, check=within(0.0, 0.99))
+    clip_grad: float = spec(0.0, check=within(0.0, 1e6))  # max gradient L2 norm; 0 = no clipping
+    classifier_init: str = spec("official", choices=CLASSIFIER_INITS)
+    zero_init_residual: bool = False
+    drop_strides: int = spec(0, check=within(0, 6))
+    drop_connect: float = spec(0.0, check=within(0.0, 0.99))
+    threads: int = spec(1, check=within(1, 1024))
+    seed: int = spec(0, check=within(0, 2**63 - 1))  # weights and batch order
+    data_seed: int = spec(0, check=within(0, 2**63 - 1))  # the held-out split and the training subset: the task
+    val_size: int = spec(500, check=within(1))
+    bn_batches: int = spec(4, check=within(0, 100000))
+    device: str = "cpu"
+    lazy: bool | None = None
+
+
+OPTIONS = ProxyOptions  # what nas.evaluators.check_config reads
+DEFAULTS: dict[str, Any] = defaults(ProxyOptions)
 
 
 def _device(name: str) -> torch.device:
@@ -231,7 +238,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)
-    threads = set_threads(options)
+    threads = set_threads(options["threads"])
     device = _device(options["device"])
     batch, epochs, seed = options["batch"], options["epochs"], options["seed"]
     data = load_dataset(options["dataset"], resolution=options["resolution"], subset=options["subset"],

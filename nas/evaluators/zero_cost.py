@@ -17,6 +17,7 @@ import functools
 import math
 import time
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -24,20 +25,28 @@ import torch
 from torch import nn
 
 from search_spaces import Arch
+from search_spaces.schema import defaults, spec
 
 from ..data import load_dataset
-from .common import Option, build_seeded, read_options, set_threads
+from .common import build_seeded, read_options, set_threads, within
 
 SCORES = ("naswot", "synflow")
-OPTIONS: dict[str, Option] = {
-    "score": Option("naswot", str, choices=SCORES),
-    "resolution": Option(32, int, 8, 1024),  # px
-    "batch": Option(32, int, 2, 4096),
-    "dataset": Option("digits", str),
-    "seed": Option(0, int, 0, 2**32 - 1),
-    "threads": Option(None, int, 1, 1024),
-}
-DEFAULTS: dict[str, Any] = {name: spec.default for name, spec in OPTIONS.items()}
+
+
+@dataclass(frozen=True)
+class ZeroCostOptions:
+    """The zero-cost evaluators' options, declared once."""
+
+    score: str = spec("naswot", choices=SCORES)
+    resolution: int = spec(32, check=within(8, 1024))  # px
+    batch: int = spec(32, check=within(2, 4096))
+    dataset: str = "digits"
+    seed: int = spec(0, check=within(0, 2**32 - 1))
+    threads: int | None = spec(None, check=within(1, 1024))
+
+
+OPTIONS = ZeroCostOptions  # what nas.evaluators.check_config reads
+DEFAULTS: dict[str, Any] = defaults(ZeroCostOptions)
 
 
 @functools.lru_cache(maxsize=8)
@@ -111,7 +120,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     options = read_options(config, OPTIONS)
     score, resolution, batch, seed = options["score"], options["resolution"], options["batch"], options["seed"]
     dataset = options["dataset"]
-    set_threads(config)
+    set_threads(options["threads"])
     images, num_classes = minibatch(dataset, resolution, batch, seed)
     model = build_seeded(arch, num_classes, seed)
     if score == "naswot":
