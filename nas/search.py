@@ -34,7 +34,7 @@ from .ledger import BEST, CONFIG, HELD, STATE, Ledger
 from .objective import Objective
 from .presets import get_preset
 from .runners import RunnerSettings, check_runner_name, run
-from .schedules import make_schedule
+from .schedules import Schedule, make_schedule
 from .strategies import Strategy, check_strategy, make_strategy
 from .strategies.band import CostBand, band_limits, check_reachable
 
@@ -177,49 +177,46 @@ def _load_state(path: Path, strategy: Any, rows: list[dict[str, Any]]) -> list[s
     return keys
 
 
-def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool = False,
-               ray_address: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
-    """Run (or resume) the search described by `config` in `out_dir`; returns a summary dict."""
-    stored = check_out_dir(config, out_dir, resume)
-    settings = RunnerSettings.from_config(config, ray_address)
-    space = MnasNetSpace(filters=config["space"])
-    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
-                                 config["objective"])
-    strategy = search_strategy(config, space, objective)
-    ledger = Ledger(out_dir)
-    rows = ledger.read() if stored is not None else []
+def _restore(ledger: Ledger, strategy: Strategy, resuming: bool) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the ledger's rows, the trial keys the restored strategy has seen): nothing for a new run; a
+    resumed run's rows, and the strategy restored from strategy.pt when there is one."""
+    rows = ledger.read() if resuming else []
     state_path = ledger.dir / STATE
     observed_keys: list[str] = []
     if rows and state_path.exists():
         observed_keys = _load_state(state_path, strategy, rows)
-    ledger.write_json(CONFIG, config)
+    return rows, observed_keys
 
-    total = int(config["trials"])
-    done = len(rows)
-    best = max(rows, key=lambda r: r["reward"]) if rows else None
+
+class _Recorder:
+    """Where finished trials go: appended to the ledger, best.json kept current, `progress` told
+    {"done", "total", "best_reward", "last", "eta_s", "elapsed_s"} (ETA from this process's rate)."""
+
+    def __init__(self, ledger: Ledger, space: MnasNetSpace, rows: list[dict[str, Any]], total: int,
+                 progress: Progress | None) -> None:
+        self.ledger, self.space, self.total, self.progress = ledger, space, total, progress
+        self.done = len(rows)
+        self.best = max(rows, key=lambda r: r["reward"]) if rows else None
+        self.start, self.done_at_start = time.monotonic(), self.done
+
+    def record(self, row: dict[str, Any]) -> None:
+        self.ledger.append(row)
+        self.done += 1
+        if self.best is None or row["reward"] > self.best["reward"]:
+            self.best = row
+            self.ledger.write_json(BEST, best_record(row, self.space))
+        if self.progress:
+            elapsed = time.monotonic() - self.start
+            rate = (self.done - self.done_at_start) / elapsed if elapsed > 0 else 0.0
+            self.progress({"done": self.done, "total": self.total, "best_reward": self.best["reward"], "last": row,
+                           "eta_s": (self.total - self.done) / rate if rate > 0 else None, "elapsed_s": elapsed})
+
+
+def _run_schedule(schedule: Schedule, space: MnasNetSpace, objective: Objective, settings: RunnerSettings,
+                  config: Mapping[str, Any], max_failures: int) -> list[str]:
+    """Run the schedule's trials on the runner until it has none left (or more than `max_failures`
+    failed); returns the failed trial keys."""
     failures: list[str] = []
-    max_failures = max(5, total // 4)
-    start, done_at_start = time.monotonic(), done
-
-    def record(row: dict[str, Any]) -> None:
-        nonlocal done, best
-        ledger.append(row)
-        done += 1
-        if best is None or row["reward"] > best["reward"]:
-            best = row
-            ledger.write_json(BEST, best_record(row, space))
-        if progress:
-            elapsed = time.monotonic() - start
-            rate = (done - done_at_start) / elapsed if elapsed > 0 else 0.0
-            progress({"done": done, "total": total, "best_reward": best["reward"], "last": row,
-                      "eta_s": (total - done) / rate if rate > 0 else None, "elapsed_s": elapsed})
-
-    def save(keys: list[str]) -> None:
-        observed_keys.extend(keys)
-        _save_state(state_path, {"strategy": strategy.state_dict(), "keys": observed_keys})
-
-    held = Ledger(out_dir, HELD)
-    schedule = make_schedule(config, strategy, space, rows, list(observed_keys), held, record, save)
 
     def source() -> tuple[str, Arch] | None:
         item = schedule.next() if len(failures) <= max_failures else None
@@ -232,15 +229,41 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
         failures.append(key)
         schedule.failed(key)
 
-    if done < total:
-        run(settings.runner, source, on_result, config["evaluator"], config["evaluator_config"],
-            on_failure=on_failure, **settings.run_options())
-    if best is not None:
-        ledger.write_json(BEST, best_record(best, space))
-    if done < total:
-        raise RuntimeError(f"{len(failures)} trials failed ({', '.join(failures[:5])}...); {done}/{total} finished "
-                           f"and kept in {ledger.path}; fix the cause and --resume")
-    return {"out": str(ledger.dir), "done": done, "total": total, "best": best, "failed": failures,
+    run(settings.runner, source, on_result, config["evaluator"], config["evaluator_config"],
+        on_failure=on_failure, **settings.run_options())
+    return failures
+
+
+def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool = False,
+               ray_address: str | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Run (or resume) the search described by `config` in `out_dir`; returns a summary dict."""
+    stored = check_out_dir(config, out_dir, resume)
+    settings = RunnerSettings.from_config(config, ray_address)
+    space = MnasNetSpace(filters=config["space"])
+    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
+                                 config["objective"])
+    strategy = search_strategy(config, space, objective)
+    ledger = Ledger(out_dir)
+    rows, observed_keys = _restore(ledger, strategy, resuming=stored is not None)
+    ledger.write_json(CONFIG, config)
+    total = int(config["trials"])
+    recorder = _Recorder(ledger, space, rows, total, progress)
+
+    def save(keys: list[str]) -> None:
+        observed_keys.extend(keys)
+        _save_state(ledger.dir / STATE, {"strategy": strategy.state_dict(), "keys": observed_keys})
+
+    schedule = make_schedule(config, strategy, space, rows, list(observed_keys), Ledger(out_dir, HELD),
+                             recorder.record, save)
+    failures: list[str] = []
+    if recorder.done < total:
+        failures = _run_schedule(schedule, space, objective, settings, config, max_failures=max(5, total // 4))
+    if recorder.best is not None:
+        ledger.write_json(BEST, best_record(recorder.best, space))
+    if recorder.done < total:
+        raise RuntimeError(f"{len(failures)} trials failed ({', '.join(failures[:5])}...); {recorder.done}/{total} "
+                           f"finished and kept in {ledger.path}; fix the cause and --resume")
+    return {"out": str(ledger.dir), "done": recorder.done, "total": total, "best": recorder.best, "failed": failures,
             "rows": ledger.read()}
 
 
