@@ -56,6 +56,8 @@ def test_custom_base_is_stored_as_arch_json(tmp_path):
     (lambda d: d["members"][0].update(width=9.0), "disagree"),
     (lambda d: d.update(coefficients={"alpha": 1}), "coefficients"),
     (lambda d: d.update(base="no-such-net"), "unknown architecture"),
+    (lambda d: d["members"][1].update(macs="x"), r"member 1: macs must be a whole number, got 'x'"),
+    (lambda d: d["members"][0].update(resolution=0), r"member 0: resolution must be in 8\.\.8192, got 0"),
 ])
 def test_load_family_refuses_bad_files(tmp_path, mutate, message):
     data = make_family(B0, phis=[0, 1]).to_dict()

@@ -228,6 +228,42 @@ def check(config: Mapping[str, Any]) -> None:
                  seed=options["data_seed"], val_size=options["val_size"], lazy=options["lazy"])
 
 
+def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], labels: torch.Tensor,
+          options: Mapping[str, Any]) -> tuple[list[float], int]:
+    """The proxy's training loop: (the loss of every step, steps per epoch). Seeded batch order,
+    warm-up then the schedule, optional clipping; reports progress to the context's on_step hook."""
+    batch, seed = options["batch"], options["seed"]
+    optimizer = _optimizer(model, options["optimizer"], options["lr"], options["momentum"], options["weight_decay"])
+    steps_per_epoch = math.ceil(len(labels) / batch)
+    total = max(1, round(options["epochs"] * steps_per_epoch))
+    warmup = min(round(options["warmup"] * steps_per_epoch), total // 4)
+    generator = torch.Generator().manual_seed(seed)
+    model.train()
+    losses: list[float] = []
+    report = _ON_STEP.get()
+    while len(losses) < total:
+        order = torch.randperm(len(labels), generator=generator)
+        for begin in range(0, len(order), batch):
+            if len(losses) >= total:
+                break
+            index = order[begin:begin + batch]
+            if len(index) < 2:  # BN needs two samples
+                continue
+            for group in optimizer.param_groups:
+                group["lr"] = _lr_at(len(losses), total, warmup, options["lr"], options["schedule"])
+            loss = F.cross_entropy(model(fetch(index)), labels[index.to(labels.device)],
+                                   label_smoothing=options["label_smoothing"])
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if options["clip_grad"]:
+                nn.utils.clip_grad_norm_(model.parameters(), options["clip_grad"])
+            optimizer.step()
+            losses.append(float(loss.detach()))
+            if report is not None:
+                report(len(losses), total)
+    return losses, steps_per_epoch
+
+
 def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """Train `arch` briefly on a real image set and return its held-out accuracy as "metric".
 
@@ -240,13 +276,13 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     options = read_options(config, OPTIONS)
     threads = set_threads(options["threads"])
     device = _device(options["device"])
-    batch, epochs, seed = options["batch"], options["epochs"], options["seed"]
+    batch = options["batch"]
     data = load_dataset(options["dataset"], resolution=options["resolution"], subset=options["subset"],
                         seed=options["data_seed"], val_size=options["val_size"], lazy=options["lazy"])
     if len(data.train_y) < 2:
         raise InputError(f"proxy training needs at least 2 training images, got {len(data.train_y)}")
     proxy_arch, stem_stride = proxy_geometry(arch.with_(drop_connect=options["drop_connect"]), options["drop_strides"])
-    model = build_seeded(proxy_arch, data.num_classes, seed)
+    model = build_seeded(proxy_arch, data.num_classes, options["seed"])
     prepare_for_proxy(model, options["classifier_init"], options["zero_init_residual"], stem_stride)
     # channels-last: 3-4x faster depthwise convs on CPU
     model = model.to(device=device, memory_format=torch.channels_last)
@@ -258,34 +294,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
         return data.val_batch(positions).to(device=device, memory_format=torch.channels_last)
 
     train_y = data.train_y.to(device)
-    optimizer = _optimizer(model, options["optimizer"], options["lr"], options["momentum"], options["weight_decay"])
-    steps_per_epoch = math.ceil(len(data.train_y) / batch)
-    total = max(1, round(epochs * steps_per_epoch))
-    warmup = min(round(options["warmup"] * steps_per_epoch), total // 4)
-    generator = torch.Generator().manual_seed(seed)
-    model.train()
-    step, losses, report = 0, [], _ON_STEP.get()
-    while step < total:
-        order = torch.randperm(len(data.train_y), generator=generator)
-        for begin in range(0, len(order), batch):
-            if step >= total:
-                break
-            index = order[begin:begin + batch]
-            if len(index) < 2:  # BN needs two samples
-                continue
-            for group in optimizer.param_groups:
-                group["lr"] = _lr_at(step, total, warmup, options["lr"], options["schedule"])
-            loss = F.cross_entropy(model(train_fetch(index)), train_y[index.to(device)],
-                                   label_smoothing=options["label_smoothing"])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if options["clip_grad"]:
-                nn.utils.clip_grad_norm_(model.parameters(), options["clip_grad"])
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            step += 1
-            if report is not None:
-                report(step, total)
+    losses, steps_per_epoch = train(model, train_fetch, train_y, options)
     train_seconds = time.perf_counter() - start
     if options["bn_batches"]:
         recalibrate_batchnorm(model, train_fetch, len(train_y), max(batch, 32), options["bn_batches"])
@@ -295,7 +304,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
                     if (part := losses[begin:begin + steps_per_epoch])]
     return {
         "metric": acc, "evaluator": "proxy", "accuracy": acc, "val_loss": val_loss,
-        "train_loss": sum(tail) / len(tail), "epoch_losses": epoch_losses, "steps": step,
+        "train_loss": sum(tail) / len(tail), "epoch_losses": epoch_losses, "steps": len(losses),
         "proxy": describe(options, len(data.train_y), len(data.val_y)),
         "num_classes": data.num_classes, "threads": threads, "device": str(device), "train_seconds": train_seconds,
         "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start,
