@@ -222,6 +222,83 @@ def _trial_name(trial: Any) -> str:
     return f"{trial.config.get('key', 'trial')}_{trial.trial_id}"
 
 
+def _max_concurrent(max_concurrent: int | None, cpus_per_trial: float) -> int:
+    """The concurrency limit: as given, or as many trials as the cluster's CPUs hold."""
+    if max_concurrent is None:
+        import ray
+
+        cpus = ray.cluster_resources().get("CPU", 1.0)
+        max_concurrent = max(1, int(cpus // cpus_per_trial))
+    if max_concurrent < 1:
+        raise InputError(f"max concurrent trials must be >= 1, got {max_concurrent}")
+    return max_concurrent
+
+
+def _searcher(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None],
+              on_failure: Callable[[str], None] | None, failed: list[str], evaluator: str,
+              config: Mapping[str, Any], cpus_per_trial: float) -> Any:
+    """The strategy as a Tune Searcher: asks `source` for the next candidate and reports back
+    (failed keys appended to `failed`)."""
+    from ray.tune.search import Searcher
+
+    from ..threads import trial_threads
+
+    class StrategySearcher(Searcher):
+        """Tune Searcher that asks `source` for the next candidate and reports back. `source()`
+        None with trials in flight means "ask again later" (a synchronous search waiting for
+        its generation to finish); with none in flight, the search is over."""
+
+        def __init__(self) -> None:
+            super().__init__(metric="metric", mode="max")
+            self.keys: dict[str, str] = {}
+
+        def suggest(self, trial_id: str) -> dict | None:
+            item = source()
+            if item is None:
+                return None if self.keys else Searcher.FINISHED
+            key, arch = item
+            self.keys[trial_id] = key
+            return {"key": key, "arch": arch.to_dict(), "evaluator": evaluator, "config": dict(config),
+                    "threads": trial_threads(cpus_per_trial)}
+
+        def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
+            key = self.keys.pop(trial_id, None)
+            if key is None:
+                return
+            if error or not result or "row" not in result:
+                failed.append(key)
+                if on_failure:
+                    on_failure(key)
+                return
+            on_result(json.loads(result["row"]))
+
+        def save(self, checkpoint_path: str) -> None:  # the run folder's ledger is the checkpoint
+            pass
+
+        def restore(self, checkpoint_path: str) -> None:
+            pass
+
+    return StrategySearcher()
+
+
+def _tuner(searcher: Any, storage: str, cpus_per_trial: float, gpus_per_trial: float, max_failures: int) -> Any:
+    """The Tune Tuner: `nas.runners.trial.tune_trainable` with per-trial resources, trials reusing
+    actors, `max_failures` retries of a trial whose worker died, Tune's files in `storage`."""
+    from ray import tune
+
+    from .trial import tune_trainable
+
+    resources = {"cpu": cpus_per_trial, **({"gpu": gpus_per_trial} if gpus_per_trial else {})}
+    trainable = tune.with_resources(tune_trainable, resources)
+    return tune.Tuner(
+        trainable,
+        tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True,
+                                    trial_name_creator=_trial_name, trial_dirname_creator=_trial_name),
+        run_config=tune.RunConfig(name="effnas", storage_path=storage, verbose=0,
+                                  failure_config=tune.FailureConfig(max_failures=max_failures),
+                                  checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False)))
+
+
 def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None], evaluator: str,
             config: Mapping[str, Any], on_failure: Callable[[str], None] | None = None, ray_address: str | None = None,
             max_concurrent: int | None = None, cpus_per_trial: float = 1.0, max_failures: int = 3,
@@ -231,11 +308,7 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
     `on_result(row)` is called in this (driver) process as each trial finishes; `on_failure(key)`
     for a trial that still failed after `max_failures` retries. Returns the failed keys.
     """
-    import ray
-    from ray import tune
-    from ray.tune.search import ConcurrencyLimiter, Searcher
-
-    from ..threads import trial_threads
+    from ray.tune.search import ConcurrencyLimiter
 
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl+C: KeyboardInterrupt, not a quiet stop
@@ -245,59 +318,10 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
     storage = tempfile.mkdtemp(prefix="effnas-tune-")
     try:
         check_fits(cpus_per_trial, gpus_per_trial)
-        if max_concurrent is None:
-            cpus = ray.cluster_resources().get("CPU", 1.0)
-            max_concurrent = max(1, int(cpus // cpus_per_trial))
-        if max_concurrent < 1:
-            raise InputError(f"max concurrent trials must be >= 1, got {max_concurrent}")
-
-        class StrategySearcher(Searcher):
-            """Tune Searcher that asks `source` for the next candidate and reports back. `source()`
-            None with trials in flight means "ask again later" (a synchronous search waiting for
-            its generation to finish); with none in flight, the search is over."""
-
-            def __init__(self) -> None:
-                super().__init__(metric="metric", mode="max")
-                self.keys: dict[str, str] = {}
-
-            def suggest(self, trial_id: str) -> dict | None:
-                item = source()
-                if item is None:
-                    return None if self.keys else Searcher.FINISHED
-                key, arch = item
-                self.keys[trial_id] = key
-                return {"key": key, "arch": arch.to_dict(), "evaluator": evaluator, "config": dict(config),
-                        "threads": trial_threads(cpus_per_trial)}
-
-            def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
-                key = self.keys.pop(trial_id, None)
-                if key is None:
-                    return
-                if error or not result or "row" not in result:
-                    failed.append(key)
-                    if on_failure:
-                        on_failure(key)
-                    return
-                on_result(json.loads(result["row"]))
-
-            def save(self, checkpoint_path: str) -> None:  # the run folder's ledger is the checkpoint
-                pass
-
-            def restore(self, checkpoint_path: str) -> None:
-                pass
-
-        searcher = ConcurrencyLimiter(StrategySearcher(), max_concurrent=max_concurrent)
-        from .trial import tune_trainable
-
-        resources = {"cpu": cpus_per_trial, **({"gpu": gpus_per_trial} if gpus_per_trial else {})}
-        trainable = tune.with_resources(tune_trainable, resources)
-        tuner = tune.Tuner(
-            trainable,
-            tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True,
-                                        trial_name_creator=_trial_name, trial_dirname_creator=_trial_name),
-            run_config=tune.RunConfig(name="effnas", storage_path=storage, verbose=0,
-                                      failure_config=tune.FailureConfig(max_failures=max_failures),
-                                      checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False)))
+        max_concurrent = _max_concurrent(max_concurrent, cpus_per_trial)
+        searcher = ConcurrencyLimiter(_searcher(source, on_result, on_failure, failed, evaluator, config,
+                                                cpus_per_trial), max_concurrent=max_concurrent)
+        tuner = _tuner(searcher, storage, cpus_per_trial, gpus_per_trial, max_failures)
         with keep_idle_actors(max_concurrent):
             tuner.fit()
     finally:
