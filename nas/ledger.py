@@ -71,9 +71,6 @@ class Ledger:
             write_text_atomic(self.path, "".join(json.dumps(r) + "\n" for r in rows))
         return rows
 
-    def keys(self) -> set[str]:
-        return {str(row["trial"]) for row in self.read()}
-
     # ---------------------------------------------------------------- writing
     def append(self, row: dict[str, Any]) -> None:
         """Write one finished trial as a single line and fsync it."""

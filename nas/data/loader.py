@@ -68,11 +68,6 @@ class ImageData:
     def __iter__(self):
         return iter((self.train_x, self.train_y, self.val_x, self.val_y))
 
-    def describe(self) -> str:
-        """One line naming the proxy data, e.g. 'digits 32px, 600 train / 360 val imgs, 10 classes'."""
-        return (f"{self.name} {self.resolution}px, {len(self.train_y)} train / {len(self.val_y)} val imgs, "
-                f"{self.num_classes} classes")
-
 
 def open_source(name_or_path: str | os.PathLike) -> ArraySource | FileSource:
     """Resolve a bundled name ('digits', 'mnist'), an ImageFolder directory, CIFAR-10 .bin batches
