@@ -172,3 +172,22 @@ def test_grid_cli_shows_done_total_and_eta(run_cli, tmp_path):
     assert "matched MACs" in out
     code, _, err = run_cli(*common, "--quiet", "--out", tmp_path / "q")
     assert code == 0 and err == ""
+
+
+def test_report_files_are_written_whole_and_figures_closed(tmp_path):
+    """scaling.report_files, the one saver of report Markdown and PNGs (grid.md/png, report.md and
+    its plots): a PNG is written and its figure closed, also when the target cannot be written."""
+    from scaling.report_files import pyplot, save_figure, save_markdown
+
+    plt = pyplot()
+    assert save_markdown(tmp_path / "r.md", "# title\n").read_text(encoding="utf-8") == "# title\n"
+    fig, ax = plt.subplots(figsize=(2, 2), dpi=50)
+    ax.plot([0, 1], [0, 1])
+    path = save_figure(fig, tmp_path / "f.png")
+    assert path.read_bytes().startswith(b"\x89PNG") and not plt.fignum_exists(fig.number)
+    (tmp_path / "folder.png").mkdir()
+    fig, _ = plt.subplots()
+    with pytest.raises(InputError, match="folder"):
+        save_figure(fig, tmp_path / "folder.png", dpi=20)
+    assert not plt.fignum_exists(fig.number) and sorted(p.name for p in tmp_path.iterdir()) == [
+        "f.png", "folder.png", "r.md"]

@@ -94,3 +94,19 @@ def test_random_is_uniform_per_position():
     rnd = make_strategy("random", SPACE, seed=1)
     tokens = np.array([rnd.propose()[1] for _ in range(400)])
     assert set(tokens[:, 0]) == set(range(SPACE.choices[0]))
+
+
+@pytest.mark.parametrize("name", ["nni-evolution", "nni-tpe"])
+def test_nni_state_loads_the_same_into_a_used_strategy(name):
+    """The NNI adapters restore through a new NNI strategy/tuner (NNI's public API): loading a state
+    into a strategy that has already run leaves nothing of its own run behind (TPE's liar included),
+    and proposals go on as from a fresh one, with trials in flight."""
+    used = make_strategy(name, SPACE, seed=5, **OPTIONS[name])
+    drive(used, 9)
+    state = used.state_dict()
+    fresh = make_strategy(name, SPACE, seed=6, **OPTIONS[name])
+    other = make_strategy(name, SPACE, seed=7, **OPTIONS[name])
+    drive(other, 5)
+    fresh.load_state_dict(state)
+    other.load_state_dict(state)
+    assert drive(other, 6, in_flight=2) == drive(fresh, 6, in_flight=2)
