@@ -31,28 +31,24 @@ from torch import nn
 from search_spaces import Arch, BlockArgs, InputError
 from search_spaces.atomic import write_json_atomic
 from search_spaces.bounds import check_number
+from search_spaces.geometry import STEM_KERNEL, STEM_STRIDE, layer_geometry, stem_output_size
 from search_spaces.ops import ConvBnAct, Layer
 from search_spaces.readers import read_json_file
 
 SCHEMA = "effnas.latency-lut/1"
 
 
-def _out_size(size: int, kernel: int, stride: int) -> int:
-    """Spatial size after a conv with symmetric k//2 padding (the builder's default)."""
-    return (size + 2 * (kernel // 2) - kernel) // stride + 1
-
-
 def layer_keys(arch: Arch, resolution: int | None = None) -> list[str]:
     """The LUT keys of every layer of `arch` at `resolution` (stem, each layer, head), in order."""
-    size = int(resolution or arch.resolution)
+    resolution = int(resolution or arch.resolution)
     act = arch.activation
-    keys = [f"stem|{arch.in_channels}|{arch.stem_channels}|k3|s2|{act}|{size}"]
-    size = _out_size(size, 3, 2)
-    for layer in arch.layers():
+    keys = [f"stem|{arch.in_channels}|{arch.stem_channels}|k{STEM_KERNEL}|s{STEM_STRIDE}|{act}|{resolution}"]
+    size, last = stem_output_size(resolution), arch.stem_channels
+    for geometry in layer_geometry(arch, resolution):
+        layer = geometry.layer
         keys.append(f"layer|{layer.op}|{layer.in_filters}|{layer.out_filters}|k{layer.kernel}|s{layer.stride}"
-                    f"|e{layer.expand_ratio}|se{layer.se_ratio:g}|{layer.skip}|{act}|{size}")
-        size = _out_size(size, layer.kernel, layer.stride)
-    last = arch.layers()[-1].out_filters
+                    f"|e{layer.expand_ratio}|se{layer.se_ratio:g}|{layer.skip}|{act}|{geometry.in_size}")
+        size, last = geometry.out_size, layer.out_filters
     keys.append(f"head|{last}|{arch.head_channels}|{arch.num_classes}|{act}|{size}")
     return keys
 

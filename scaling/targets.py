@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 
 from search_spaces import Arch, InputError
 from search_spaces.bounds import MAX_CHANNELS, MAX_LAYERS, MAX_PHI, MAX_RESOLUTION
-from search_spaces.cost import _layer, layer_cost  # _layer: the cached per-layer closed form
+from search_spaces.cost import classifier_cost, head_cost, layer_cost, stem_cost
+from search_spaces.geometry import stage_geometry, stem_output_size
 from search_spaces.rounding import round_filters
 from search_spaces.units import format_size
 
@@ -131,25 +132,25 @@ def _neighbourhood(base: Arch, options: _Options, resolution: int) -> _Neighbour
 
     nominal, filters, fc = options.nominal, options.filters, options.filter_combos
     stem = nominal.stem_channels
-    size = -(-resolution // 2)
-    a = np.full(len(fc), float(size * size * 9 * base.in_channels * stem))
+    a = np.full(len(fc), float(stem_cost(base.in_channels, stem, stem_output_size(resolution))[1]))
     rest = np.zeros((len(fc), len(filters)))
     previous = (stem,)
-    for i, block in enumerate(base.blocks):
+    # the nominal member's stages: the sizes at `resolution`, and the op, kernel, stride, expansion,
+    # SE and skip every filter choice shares (scaling changes filters and repeats only)
+    for geometry in stage_geometry(nominal, resolution):
+        i, stage, size = geometry.index, geometry.stage, geometry.out_size
         first = np.zeros((len(previous), len(filters[i])))
         rest_i = np.zeros(len(filters[i]))
-        out_size = -(-size // block.stride)
-        k, e, se, skip, op = block.kernel, block.expand_ratio, block.se_ratio, block.skip, block.op
         for b, cout in enumerate(filters[i]):
             for p, cin in enumerate(previous):
-                first[p, b] = _layer(op, cin, cout, k, block.stride, e, se, skip, size)[1]
-            rest_i[b] = _layer(op, cout, cout, k, 1, e, se, skip, out_size)[1]
+                first[p, b] = layer_cost(stage, geometry.in_size, in_filters=cin, out_filters=cout)[1]
+            rest_i[b] = layer_cost(stage, size, in_filters=cout, out_filters=cout, stride=1)[1]
         a += first[fc[:, i - 1] if i else 0, fc[:, i]]
         rest[:, i] = rest_i[fc[:, i]]
-        previous, size = filters[i], out_size
+        previous = filters[i]
     head = nominal.head_channels
     last = np.array(filters[-1], dtype=float)[fc[:, -1]]
-    a += size * size * last * head + head * nominal.num_classes
+    a += head_cost(last, head, size)[1] + classifier_cost(head, nominal.num_classes)[1]
     macs = a[:, None] + rest @ options.extra_layers.T
     res_drift = abs(math.log(resolution / nominal.resolution))
     drift = np.maximum(np.maximum(options.width_drift[:, None], options.depth_drift[None, :]), res_drift)
@@ -159,10 +160,7 @@ def _neighbourhood(base: Arch, options: _Options, resolution: int) -> _Neighbour
 def _varied_stages(nominal: Arch) -> set[int]:
     if len(nominal.blocks) <= MAX_VARIED_STAGES:
         return set(range(len(nominal.blocks)))
-    size, shares = -(-nominal.resolution // 2), []
-    for i, stage in enumerate(nominal.stages):
-        _, m, size = layer_cost(stage, size)
-        shares.append((m * stage.repeats, i))
+    shares = [(layer_cost(g.stage, g.in_size)[1] * g.stage.repeats, g.index) for g in stage_geometry(nominal)]
     return {i for _, i in sorted(shares, reverse=True)[:MAX_VARIED_STAGES]}
 
 

@@ -3,7 +3,8 @@
 MACs count multiply-adds of convolutions and fully-connected layers (bias excluded); BN,
 activations, pooling and element-wise products are free (docs/PAPER_FACTS.md, "Units"). A k×k conv
 with stride s on an H×W map, symmetric or TF-"same" padding, outputs ceil(H/s)×ceil(W/s), so
-both padding modes cost the same. Each stage is costed once: its repeated layers are identical.
+both padding modes cost the same; the sizes of every stage come from :mod:`search_spaces.geometry`.
+Each stage is costed once: its repeated layers are identical.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from .rounding import round_filters, round_repeats
+from .geometry import STEM_KERNEL, output_size, stage_geometry, stem_output_size
 
 if TYPE_CHECKING:
     from .arch import Arch
@@ -25,25 +26,44 @@ class Cost(NamedTuple):
     macs: int
 
 
-def _ceil_div(value: int, divisor: int) -> int:
-    return -(-value // divisor)
-
-
 def se_reduced(in_filters: int, se_ratio: float) -> int:
     """SE bottleneck width: max(1, int(block input filters · se_ratio)) (official rule)."""
     return max(1, int(in_filters * se_ratio))
 
 
-def layer_cost(layer: BlockArgs, size: int) -> tuple[int, int, int]:
-    """(params, MACs, output size) of one layer (repeats ignored) on a size×size input."""
-    return _layer(layer.op, layer.in_filters, layer.out_filters, layer.kernel, layer.stride,
-                  layer.expand_ratio, layer.se_ratio, layer.skip, size)
+def stem_cost(in_channels: int, channels: int, out_size: int) -> tuple[int, int]:
+    """(params, MACs) of the stem: a 3×3 conv + BN from `in_channels` to `channels`, out_size² outputs.
+    Plain arithmetic, so numpy arrays of channels work too."""
+    params = STEM_KERNEL * STEM_KERNEL * in_channels * channels + 2 * channels
+    macs = out_size * out_size * STEM_KERNEL * STEM_KERNEL * in_channels * channels
+    return params, macs
+
+
+def head_cost(in_channels: int, channels: int, size: int) -> tuple[int, int]:
+    """(params, MACs) of the head: a 1×1 conv + BN on a size×size map (numpy arrays work too)."""
+    return in_channels * channels + 2 * channels, size * size * in_channels * channels
+
+
+def classifier_cost(features: int, classes: int) -> tuple[int, int]:
+    """(params, MACs) of the fully-connected classifier (bias counted in params only)."""
+    return features * classes + classes, features * classes
+
+
+def layer_cost(layer: BlockArgs, size: int, *, in_filters: int | None = None, out_filters: int | None = None,
+               stride: int | None = None) -> tuple[int, int, int]:
+    """(params, MACs, output size) of one layer (repeats ignored) on a size×size input.
+
+    `in_filters`, `out_filters`, `stride` cost the same layer with those values instead (cached,
+    no BlockArgs built): the scaling engine costs every filter choice of a stage this way."""
+    return _layer(layer.op, layer.in_filters if in_filters is None else in_filters,
+                  layer.out_filters if out_filters is None else out_filters, layer.kernel,
+                  layer.stride if stride is None else stride, layer.expand_ratio, layer.se_ratio, layer.skip, size)
 
 
 @lru_cache(maxsize=65536)
 def _layer(op: str, cin: int, cout: int, k: int, s: int, expand: int, se_ratio: float, skip: str,
            size: int) -> tuple[int, int, int]:
-    out = _ceil_div(size, s)
+    out = output_size(size, s)
     area_in, area_out = size * size, out * out
     params = macs = 0
     if op == "conv":
@@ -91,10 +111,9 @@ def stage_cost(stage: BlockArgs, size: int) -> tuple[int, int, int]:
 def arch_cost(arch: Arch, resolution: int | None = None) -> Cost:
     """Params and MACs of `arch` at `resolution` (default: the arch's own)."""
     params, macs, size, last = _body(arch, resolution)
-    head, classes = arch.head_channels, arch.num_classes
-    params += last * head + 2 * head + head * classes + classes
-    macs += size * size * last * head + head * classes
-    return Cost(int(params), int(macs))
+    head_params, head_macs = head_cost(last, arch.head_channels, size)
+    fc_params, fc_macs = classifier_cost(arch.head_channels, arch.num_classes)
+    return Cost(int(params + head_params + fc_params), int(macs + head_macs + fc_macs))
 
 
 def features_cost(arch: Arch, resolution: int | None = None) -> Cost:
@@ -106,19 +125,12 @@ def features_cost(arch: Arch, resolution: int | None = None) -> Cost:
 
 def _body(arch: Arch, resolution: int | None) -> tuple[int, int, int, int]:
     """(params, MACs, output size, output channels) of the stem and every stage."""
-    size = _ceil_div(resolution or arch.resolution, 2)
-    stem = arch.stem_channels
-    params = 9 * arch.in_channels * stem + 2 * stem
-    macs = size * size * 9 * arch.in_channels * stem
-    cin = stem
-    pinned_filters, pinned_repeats = arch.stage_filters, arch.stage_repeats
-    width, depth, divisor = arch.width, arch.depth, arch.divisor
-    for index, block in enumerate(arch.blocks):
-        cout = pinned_filters[index] if pinned_filters else round_filters(block.out_filters, width, divisor)
-        repeats = pinned_repeats[index] if pinned_repeats else round_repeats(block.repeats, depth)
-        p, m, size = _stage(block.op, cin, cout, block.kernel, block.stride, block.expand_ratio, block.se_ratio,
-                            block.skip, repeats, size)
+    size = stem_output_size(resolution or arch.resolution)
+    params, macs = stem_cost(arch.in_channels, arch.stem_channels, size)
+    cin = arch.stem_channels
+    for geometry in stage_geometry(arch, resolution):
+        p, m, size = stage_cost(geometry.stage, geometry.in_size)
         params += p
         macs += m
-        cin = cout
+        cin = geometry.out_channels
     return params, macs, size, cin

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .cost import layer_cost
+from .cost import classifier_cost, head_cost, layer_cost, stem_cost
+from .geometry import STEM_KERNEL, STEM_STRIDE, layer_geometry, stem_output_size
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -29,25 +30,29 @@ def arch_graph(arch: Arch, resolution: int | None = None) -> nx.DiGraph:
 def graph_nodes(arch: Arch, resolution: int | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The chain's nodes in order as (name, attributes): stem, layer0 … layerN, head, classifier."""
     res = resolution or arch.resolution
-    size = -(-res // 2)
+    size = stem_output_size(res)
     stem = arch.stem_channels
+    params, macs = stem_cost(arch.in_channels, stem, size)
     nodes: list[tuple[str, dict[str, Any]]] = [
-        ("stem", {"op": "conv3x3", "stride": 2, "in_shape": f"{arch.in_channels}x{res}x{res}",
-                  "out_shape": f"{stem}x{size}x{size}", "params": 9 * arch.in_channels * stem + 2 * stem,
-                  "macs": size * size * 9 * arch.in_channels * stem})]
-    for index, layer in enumerate(arch.layers()):
-        params, macs, out = layer_cost(layer, size)
+        ("stem", {"op": f"conv{STEM_KERNEL}x{STEM_KERNEL}", "stride": STEM_STRIDE,
+                  "in_shape": f"{arch.in_channels}x{res}x{res}", "out_shape": f"{stem}x{size}x{size}",
+                  "params": params, "macs": macs})]
+    last = stem
+    for geometry in layer_geometry(arch, res):
+        layer, size, out = geometry.layer, geometry.in_size, geometry.out_size
+        params, macs, _ = layer_cost(layer, size)
         op = "conv" if layer.op == "conv" else ("dsconv" if layer.expand_ratio == 1 else f"mbconv{layer.expand_ratio}")
-        nodes.append((f"layer{index}", {"op": op, "kernel": layer.kernel, "stride": layer.stride,
-                                        "se": float(layer.se_ratio), "skip": layer.skip,
-                                        "in_shape": f"{layer.in_filters}x{size}x{size}",
-                                        "out_shape": f"{layer.out_filters}x{out}x{out}", "params": params,
-                                        "macs": macs}))
-        size = out
-    last, head, classes = arch.stages[-1].out_filters, arch.head_channels, arch.num_classes
+        nodes.append((f"layer{geometry.index}", {"op": op, "kernel": layer.kernel, "stride": layer.stride,
+                                                 "se": float(layer.se_ratio), "skip": layer.skip,
+                                                 "in_shape": f"{layer.in_filters}x{size}x{size}",
+                                                 "out_shape": f"{layer.out_filters}x{out}x{out}", "params": params,
+                                                 "macs": macs}))
+        size, last = out, layer.out_filters
+    head, classes = arch.head_channels, arch.num_classes
+    params, macs = head_cost(last, head, size)
     nodes.append(("head", {"op": "conv1x1", "stride": 1, "in_shape": f"{last}x{size}x{size}",
-                           "out_shape": f"{head}x{size}x{size}", "params": last * head + 2 * head,
-                           "macs": size * size * last * head}))
+                           "out_shape": f"{head}x{size}x{size}", "params": params, "macs": macs}))
+    params, macs = classifier_cost(head, classes)
     nodes.append(("classifier", {"op": "linear", "stride": 1, "in_shape": f"{head}", "out_shape": f"{classes}",
-                                 "params": head * classes + classes, "macs": head * classes}))
+                                 "params": params, "macs": macs}))
     return nodes

@@ -7,6 +7,7 @@ import argparse
 from search_spaces import load_arch
 from search_spaces.atomic import write_text_atomic
 from search_spaces.cost import stage_cost
+from search_spaces.geometry import stage_geometry
 from search_spaces.graph import graph_nodes
 from search_spaces.units import format_size
 
@@ -74,11 +75,9 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"params {info['params']:,} ({format_size(info['params'])}), "
           f"MACs {info['macs']:,} ({format_size(info['macs'])})\n")
     rows = []
-    size = -(-arch.resolution // 2)
-    for index, stage in enumerate(arch.stages):
-        params, macs, out = stage_cost(stage, size)
-        rows.append([index + 1, stage.to_string(), f"{out}x{out}", params, format_size(macs)])
-        size = out
+    for geometry in stage_geometry(arch):
+        params, macs, out = stage_cost(geometry.stage, geometry.in_size)
+        rows.append([geometry.index + 1, geometry.stage.to_string(), f"{out}x{out}", params, format_size(macs)])
     print(format_table(["stage", "block (scaled)", "output", "params", "MACs"], rows, align="rlrrr"))
     return 0
 
