@@ -28,8 +28,10 @@ from dataclasses import dataclass, replace
 from .bounds import MAX_CHANNELS, MAX_NUMBER_DIGITS, MAX_REPEATS, MAX_STAGES
 from .errors import InputError
 
-OPS = ("mbconv", "conv")
-SKIPS = ("identity", "none", "pool")
+# what a BlockArgs (a block string) can say: the two kinds of layer and the three skip options. The
+# MnasNet space's searchable choices are a different, ordered vocabulary (search_spaces.space).
+BLOCK_OPS = ("mbconv", "conv")
+BLOCK_SKIPS = ("identity", "none", "pool")
 _PREFIX_TO_OP = {"ir": "mbconv", "ds": "mbconv", "mb": "mbconv", "cn": "conv"}
 
 
@@ -60,8 +62,8 @@ class BlockArgs:
             (self.expanded_filters <= MAX_CHANNELS,
              f"expanded filters (filters x expansion) must be at most {MAX_CHANNELS}, got {self.expanded_filters}"),
             (0.0 <= self.se_ratio <= 1.0, f"SE ratio must be in [0, 1], got {self.se_ratio}"),
-            (self.skip in SKIPS, f"skip must be one of {SKIPS}, got {self.skip!r}"),
-            (self.op in OPS, f"op must be one of {OPS}, got {self.op!r}"),
+            (self.skip in BLOCK_SKIPS, f"skip must be one of {BLOCK_SKIPS}, got {self.skip!r}"),
+            (self.op in BLOCK_OPS, f"op must be one of {BLOCK_OPS}, got {self.op!r}"),
         ]
         for ok, message in checks:
             if not ok:

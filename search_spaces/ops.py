@@ -84,9 +84,9 @@ def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
     return x * mask / keep
 
 
-class Layer(nn.Module):
-    """One layer of a stage: MBConv (expansion ≥ 1; e1 = depthwise-separable) or a regular conv,
-    with optional SE and the skip option of its BlockArgs."""
+class BlockLayer(nn.Module):
+    """One layer of a stage, built from its BlockArgs: MBConv (expansion ≥ 1; e1 = depthwise-separable)
+    or a regular conv, with optional SE and the skip option of its BlockArgs."""
 
     def __init__(self, args: BlockArgs, activation: str, bn: tuple[float, float], drop_rate: float,
                  padding: str | None = None) -> None:
@@ -125,3 +125,6 @@ class Layer(nn.Module):
             identity = x if self.shortcut is None else self.shortcut(x)
             out = drop_path(out, self.drop_rate, self.training) + identity
         return out
+
+
+Layer = BlockLayer  # deprecated name, kept for search_spaces.builder (owned elsewhere); use BlockLayer

@@ -37,12 +37,14 @@ from .presets import MOBILENET_V2_SKELETON
 if TYPE_CHECKING:  # numpy is imported where a member is sampled (keeps `effnas arch show` light)
     import numpy as np
 
+# the searchable choices of every block, in token order (a token is an index into them); the
+# vocabulary of a block string itself is search_spaces.blocks.BLOCK_OPS / BLOCK_SKIPS
 DECISIONS = ("op", "kernel", "se", "skip", "filters", "layers")
-OPS = (("conv", 1), ("mbconv", 1), ("mbconv", 3), ("mbconv", 6))  # (op, expansion)
-OP_NAMES = ("conv", "dsconv", "mbconv3", "mbconv6")
-KERNELS = (3, 5)
-SE_RATIOS = (0.0, 0.25)
-SKIPS = ("pool", "identity", "none")
+OP_CHOICES = (("conv", 1), ("mbconv", 1), ("mbconv", 3), ("mbconv", 6))  # (BlockArgs op, expansion)
+OP_CHOICE_NAMES = ("conv", "dsconv", "mbconv3", "mbconv6")                  # their names, same order
+KERNEL_CHOICES = (3, 5)
+SE_CHOICES = (0.0, 0.25)
+SKIP_CHOICES = ("pool", "identity", "none")
 
 
 def _round8(value: float) -> int:
@@ -77,8 +79,9 @@ class MnasNetSpace:
         return tuple(sorted({max(1, n + d) for d in (-1, 0, 1)}))
 
     def block_choices(self, block: int) -> tuple[tuple, ...]:
-        """The values of the six decisions of one block, in token order."""
-        return (OP_NAMES, KERNELS, SE_RATIOS, SKIPS, self.filter_choices(block), self.layer_choices(block))
+        """The values of the six decisions of one block, in token order (DECISIONS)."""
+        return (OP_CHOICE_NAMES, KERNEL_CHOICES, SE_CHOICES, SKIP_CHOICES, self.filter_choices(block),
+                self.layer_choices(block))
 
     @property
     def num_blocks(self) -> int:
@@ -104,13 +107,13 @@ class MnasNetSpace:
                 raise InputError(f"token {position} is {token}, must be in 0..{size - 1}")
         blocks, previous = [], self.stem_filters
         for b in range(self.num_blocks):
-            op_i, k_i, se_i, skip_i, f_i, n_i = tokens[6 * b: 6 * b + 6]
-            op, expand = OPS[op_i]
+            op_i, k_i, se_i, skip_i, f_i, n_i = tokens[len(DECISIONS) * b: len(DECISIONS) * (b + 1)]
+            op, expand = OP_CHOICES[op_i]
             filters = self.filter_choices(b)[f_i]
             stride = self.skeleton[b][3]
-            blocks.append(BlockArgs(repeats=self.layer_choices(b)[n_i], kernel=KERNELS[k_i], stride=stride,
-                                    expand_ratio=expand, in_filters=previous, out_filters=filters,
-                                    se_ratio=SE_RATIOS[se_i], skip=SKIPS[skip_i], op=op))
+            blocks.append(BlockArgs(repeats=self.layer_choices(b)[n_i], kernel=KERNEL_CHOICES[k_i],
+                                    stride=stride, expand_ratio=expand, in_filters=previous, out_filters=filters,
+                                    se_ratio=SE_CHOICES[se_i], skip=SKIP_CHOICES[skip_i], op=op))
             previous = filters
         return Arch(blocks=tuple(blocks), name=name, resolution=self.resolution,
                     stem_filters=self.stem_filters, head_filters=self.head_filters,
@@ -123,10 +126,9 @@ class MnasNetSpace:
             raise InputError(f"{arch.name} is not in the MnasNet space: {reason}")
         tokens = []
         for b, block in enumerate(arch.blocks):
-            op_name = "conv" if block.op == "conv" else {1: "dsconv", 3: "mbconv3", 6: "mbconv6"}[block.expand_ratio]
-            tokens += [OP_NAMES.index(op_name), KERNELS.index(block.kernel), SE_RATIOS.index(block.se_ratio),
-                       SKIPS.index(block.skip), self.filter_choices(b).index(block.out_filters),
-                       self.layer_choices(b).index(block.repeats)]
+            tokens += [OP_CHOICES.index((block.op, block.expand_ratio)), KERNEL_CHOICES.index(block.kernel),
+                       SE_CHOICES.index(block.se_ratio), SKIP_CHOICES.index(block.skip),
+                       self.filter_choices(b).index(block.out_filters), self.layer_choices(b).index(block.repeats)]
         return tokens
 
     def _mismatch(self, arch: Arch) -> str | None:
@@ -140,12 +142,12 @@ class MnasNetSpace:
             label = f"block {b + 1} ({block})"
             if block.stride != self.skeleton[b][3]:
                 return f"{label} has stride {block.stride}, the skeleton has {self.skeleton[b][3]}"
-            if (block.op, block.expand_ratio) not in OPS:
+            if (block.op, block.expand_ratio) not in OP_CHOICES:
                 return f"{label}: op {block.op} e{block.expand_ratio} is not a choice"
-            if block.kernel not in KERNELS:
-                return f"{label}: kernel {block.kernel} not in {KERNELS}"
-            if block.se_ratio not in SE_RATIOS:
-                return f"{label}: SE ratio {block.se_ratio} not in {SE_RATIOS}"
+            if block.kernel not in KERNEL_CHOICES:
+                return f"{label}: kernel {block.kernel} not in {KERNEL_CHOICES}"
+            if block.se_ratio not in SE_CHOICES:
+                return f"{label}: SE ratio {block.se_ratio} not in {SE_CHOICES}"
             if block.out_filters not in self.filter_choices(b):
                 return f"{label}: {block.out_filters} filters not in {self.filter_choices(b)}"
             if block.repeats not in self.layer_choices(b):

@@ -6,6 +6,7 @@ import argparse
 
 from search_spaces import MnasNetSpace
 from search_spaces.bounds import MAX_SAMPLES, check_int, check_seed
+from search_spaces.space import DECISIONS
 from search_spaces.units import format_size
 
 from ..output import format_table, print_json
@@ -53,8 +54,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     space = MnasNetSpace(filters=args.filters)
-    blocks = [{"block": b + 1, **dict(zip(("op", "kernel", "se", "skip", "filters", "layers"),
-                                          [list(v) for v in space.block_choices(b)], strict=True))}
+    blocks = [{"block": b + 1, **dict(zip(DECISIONS, [list(v) for v in space.block_choices(b)], strict=True))}
               for b in range(space.num_blocks)]
     if args.json:
         print_json({"filters": args.filters, "size": space.size(), "tokens": len(space.choices), "blocks": blocks})
