@@ -45,13 +45,14 @@ def eval_path(folder: Path, reference_seed: int) -> Path:
     return folder / f"reference-eval-seed{reference_seed}.json"
 
 
-def named_reference() -> dict[str, dict[int, float]]:
-    """Reference accuracy of the named architectures, by seed."""
+def reference_by_key() -> tuple[dict[str, dict[int, float]], dict[str, str]]:
+    """Reference accuracy of every architecture of the set, by seed; and each one's group."""
     out: dict[str, dict[int, float]] = {}
+    groups: dict[str, str] = {}
     for row in read_reference():
-        if row.group == "named":
-            out.setdefault(row.key, {})[row.seed] = row.accuracy
-    return out
+        out.setdefault(row.key, {})[row.seed] = row.accuracy
+        groups[row.key] = row.group
+    return out, groups
 
 
 def main() -> None:
@@ -68,7 +69,7 @@ def main() -> None:
         for seed in seeds:
             run_missing(root / f"seed-{seed}", seed, reference_seeds)
 
-    named = named_reference()
+    named, groups = reference_by_key()
     print("| search seed | trials | best trial | MACs | within ±10% of 400M | proxy acc | reward | "
           + " | ".join(f"reference acc (seed {r}) | train loss" for r in reference_seeds) + " |")
     print("|---" * (7 + 2 * len(reference_seeds)) + "|")
@@ -94,10 +95,14 @@ def main() -> None:
                 cells += ["(not run)", ""]
         print("| " + " | ".join(cells) + " |")
     print()
-    for key in ("efficientnet-b0", "mnasnet-a1"):
+    for key in ("efficientnet-b0", "mnasnet-a1", "plain-cnn"):
         by_seed = named.get(key, {})
         shown = ", ".join(f"seed {s}: {a:.4f}" for s, a in sorted(by_seed.items()))
         print(f"reference set, {key}: {shown or '(no row)'}")
+    random = sorted(statistics.mean(named[k].values()) for k in named if groups[k] == "random")
+    if random:
+        print(f"reference set, {len(random)} random members of the space: median {statistics.median(random):.4f}, "
+              f"best {random[-1]:.4f}")
     if found:
         bar = max(statistics.mean(named.get(k, {0: float('nan')}).values()) for k in ("efficientnet-b0", "mnasnet-a1"))
         wins = sum(accuracy > bar for accuracy in found)
