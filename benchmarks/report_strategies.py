@@ -1,0 +1,124 @@
+"""Issue 9 part 5: search strategies at equal budget on the sound proxy, judged by the reference.
+
+Each (strategy, seed) is one `effnas search --preset b0-local --strategy X --seed S` (60 trials of
+the b0-local proxy, soft reward, candidates within ±10% of 400M, the strategy's CLI defaults); its
+top architecture is retrained at the reference budget (`effnas evaluate RUN --reference --seed 0`).
+The table gives mean ± std over seeds of the best proxy reward and of that reference accuracy,
+each beside random search's. `--run` runs what is missing, resumably (`--limit N`: at most N new
+searches or evaluations this call), so the comparison is spread over sessions.
+
+    python benchmarks/report_strategies.py [--strategies ppo,evolution,random,nni-evolution,nni-tpe]
+        [--seeds 0,1,2,3,4] [--run [--limit N]]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from search_spaces.atomic import write_text_atomic  # noqa: E402
+
+EFFNAS = str(Path(sys.executable).with_name("effnas"))
+STRATEGIES = "ppo,evolution,random,nni-evolution,nni-tpe"
+EVAL = "reference-eval-seed0.json"
+
+
+def folder_of(root: Path, strategy: str, seed: int) -> Path:
+    return root / f"{strategy}-seed-{seed}"
+
+
+def finished(folder: Path) -> bool:
+    """The search wrote all its trials (best.json and as many ledger rows as config.json's trials)."""
+    config, ledger = folder / "config.json", folder / "trials.jsonl"
+    if not (config.exists() and ledger.exists() and (folder / "best.json").exists()):
+        return False
+    return sum(1 for _ in ledger.open()) >= json.loads(config.read_text())["trials"]
+
+
+def run_missing(root: Path, strategies: list[str], seeds: list[int], limit: int | None) -> None:
+    """Searches first (seed-major, so every strategy gets its seeds in turn), then the evaluations."""
+    steps = 0
+    for seed in seeds:
+        for strategy in strategies:
+            folder = folder_of(root, strategy, seed)
+            if finished(folder):
+                continue
+            if limit is not None and steps >= limit:
+                return
+            resume = ["--resume"] if (folder / "config.json").exists() else []
+            print(f"search {strategy} seed {seed}", file=sys.stderr, flush=True)
+            subprocess.run([EFFNAS, "search", "--preset", "b0-local", "--strategy", strategy, "--seed", str(seed),
+                            "--out", str(folder), "--quiet", *resume], check=True, stdout=subprocess.DEVNULL)
+            steps += 1
+    for seed in seeds:
+        for strategy in strategies:
+            folder = folder_of(root, strategy, seed)
+            if not finished(folder) or (folder / EVAL).exists():
+                continue
+            if limit is not None and steps >= limit:
+                return
+            print(f"reference evaluation {strategy} seed {seed}", file=sys.stderr, flush=True)
+            out = subprocess.run([EFFNAS, "evaluate", str(folder), "--reference", "--seed", "0", "--json", "--quiet"],
+                                 check=True, capture_output=True, text=True).stdout
+            write_text_atomic(folder / EVAL, out)
+            steps += 1
+
+
+def spread(values: list[float]) -> str:
+    if not values:
+        return "–"
+    if len(values) == 1:
+        return f"{values[0]:.4f}"
+    return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strategies", default=STRATEGIES)
+    parser.add_argument("--seeds", default="0,1,2,3,4")
+    parser.add_argument("--out", default=str(ROOT / "results" / "strategies"))
+    parser.add_argument("--run", action="store_true", help="run the missing searches and evaluations")
+    parser.add_argument("--limit", type=int, help="with --run: at most this many new searches/evaluations")
+    args = parser.parse_args()
+    strategies = args.strategies.split(",")
+    seeds = [int(s) for s in args.seeds.split(",")]
+    root = Path(args.out)
+    if args.run:
+        run_missing(root, strategies, seeds, args.limit)
+
+    print("| strategy | searches done | best proxy reward | vs random | reference acc of the top arch | "
+          "evaluated | MACs of the top arch |")
+    print("|---|---:|---|---:|---|---:|---|")
+    stats: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    for strategy in strategies:
+        best, accuracy, macs = [], [], []
+        for seed in seeds:
+            folder = folder_of(root, strategy, seed)
+            if not finished(folder):
+                continue
+            record = json.loads((folder / "best.json").read_text())
+            best.append(record["reward"])
+            macs.append(record["macs"] / 1e6)
+            if (folder / EVAL).exists():
+                accuracy.append(json.loads((folder / EVAL).read_text())["accuracy"])
+        stats[strategy] = (best, accuracy, macs)
+    base = stats.get("random", ([], [], []))[0]
+    for strategy, (best, accuracy, macs) in stats.items():
+        ratio = f"{statistics.mean(best) / statistics.mean(base):.4f}×" if best and base else "–"
+        shown_macs = f"{min(macs):.0f}–{max(macs):.0f}M" if macs else "–"
+        print(f"| {strategy} | {len(best)}/{len(seeds)} | {spread(best)} | {ratio} | {spread(accuracy)} | "
+              f"{len(accuracy)} | {shown_macs} |")
+    shown_root = root.relative_to(ROOT) if root.is_relative_to(ROOT) else root
+    print(f"\n60 trials per search (b0-local preset); runs in {shown_root}; 'vs random' is the ratio of mean best "
+          "proxy rewards.")
+
+
+if __name__ == "__main__":
+    main()
