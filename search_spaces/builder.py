@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .bounds import check_build_params
-from .ops import ConvBnAct, Layer
+from .ops import BlockLayer, ConvBnAct
 
 if TYPE_CHECKING:  # annotations only: search_spaces.arch imports this module lazily (Arch.build)
     from .arch import Arch
@@ -54,7 +54,7 @@ def _body(arch: Arch, padding: str | None) -> tuple[ConvBnAct, nn.ModuleList]:
     stem = ConvBnAct(arch.in_channels, arch.stem_channels, 3, 2, activation=arch.activation, bn=bn, padding=padding)
     layers = arch.layers()
     total = len(layers)
-    blocks = nn.ModuleList(Layer(args, arch.activation, bn, arch.drop_connect * index / total, padding)
+    blocks = nn.ModuleList(BlockLayer(args, arch.activation, bn, arch.drop_connect * index / total, padding)
                            for index, args in enumerate(layers))
     return stem, blocks
 

@@ -127,4 +127,3 @@ class BlockLayer(nn.Module):
         return out
 
 
-Layer = BlockLayer  # deprecated name, kept for search_spaces.builder (owned elsewhere); use BlockLayer
