@@ -92,8 +92,7 @@ def run_search_stage(ctx: Context) -> dict[str, Any]:
     resume = (out / "config.json").exists()
     result = run_search(config, out, resume=resume, ray_address=job.ray_address,
                         progress=lambda event: ctx.report("search", event))
-    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
-                                 config["objective"])
+    objective = Objective.from_config(config)
     references = evaluate_batch([(name, load_arch(name)) for name in REFERENCES], config["evaluator"],
                                 config["evaluator_config"], out / "references", runner_settings(job))
     for row in references:

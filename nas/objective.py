@@ -54,6 +54,12 @@ class Objective:
             raise InputError(f"--alpha and --beta need --reward user (reward {reward} has alpha {a}, beta {b})")
         return cls(float(target), a, b, kind, reward)
 
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Objective:
+        """The objective of a search config (`target`, `reward`, `alpha`, `beta`, `objective`)."""
+        return cls.create(config["target"], config["reward"], config.get("alpha"), config.get("beta"),
+                          config.get("objective", "macs"))
+
     def exponent(self, cost: float) -> float:
         """w = α if cost ≤ T else β."""
         return self.alpha if cost <= self.target else self.beta

@@ -78,7 +78,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     if not math.isfinite(target) or target <= 0:
         raise InputError(f"target must be positive, got {base['target']}")
     base["target"] = int(target) if base["objective"] == "macs" and target.is_integer() else target
-    objective = Objective.create(base["target"], base["reward"], base["alpha"], base["beta"], base["objective"])
+    objective = Objective.from_config(base)
     base["alpha"], base["beta"] = objective.alpha, objective.beta
     if objective.kind == "latency":
         try:
@@ -240,8 +240,7 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
     stored = check_out_dir(config, out_dir, resume)
     settings = RunnerSettings.from_config(config, ray_address)
     space = MnasNetSpace(filters=config["space"])
-    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
-                                 config["objective"])
+    objective = Objective.from_config(config)
     strategy = search_strategy(config, space, objective)
     ledger = Ledger(out_dir)
     rows, observed_keys = _restore(ledger, strategy, resuming=stored is not None)

@@ -144,8 +144,7 @@ def reference_row(config: dict[str, Any]) -> dict[str, Any]:
 
     arch = load_arch("efficientnet-b0")
     row = evaluate_trial("efficientnet-b0", arch.to_dict(), config["evaluator"], config["evaluator_config"])
-    objective = Objective.create(config["target"], config["reward"], config["alpha"], config["beta"],
-                                 config["objective"])
+    objective = Objective.from_config(config)
     return objective.score(row)  # (reward only, no latency_ms: the --json "reference" object as it was)
 
 
