@@ -171,3 +171,17 @@ def test_paper_fact_citations_resolve():
     assert not stray, f"files citing {outside} (not in the repository; use docs/PAPER_FACTS.md): {stray}"
     missing = [f"{where}: {name!r}" for where, name in cited if name not in sections]
     assert len(cited) >= 5 and not missing, f"sections cited but not in docs/PAPER_FACTS.md: {missing}"
+
+
+def test_python_api_block_runs():
+    """The README's Python API block runs as shown, and its commented values are what it computes."""
+    block = re.search(r"## Python API\n\n```python\n(.*?)```", TEXT, re.S)
+    assert block, "README has no Python API block"
+    namespace: dict = {}
+    exec(compile(block.group(1), "README.md (Python API)", "exec"), namespace)  # noqa: S102 — our own README
+    shown = re.search(r"b0\.cost\(\)\s+# (Cost\(.*?\))", block.group(1))
+    assert shown and repr(namespace["b0"].cost()) == shown.group(1)
+    import torch
+
+    maps = namespace["model"].features(torch.zeros(1, 3, 64, 64))  # "model.features(x) -> strides 8/16/32"
+    assert [64 // m.shape[-1] for m in maps] == [8, 16, 32]
