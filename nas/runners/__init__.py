@@ -14,15 +14,16 @@ __all__ = ["RUNNERS", "RunnerSettings", "check_runner", "check_runner_name", "ru
 
 
 def check_runner(runner: str, ray_address: str | None = None) -> None:
-    """Refuse an unknown runner, and a Ray cluster address (argument or RAY_ADDRESS) that does not answer."""
+    """Refuse an unknown runner, and a Ray cluster address (argument or RAY_ADDRESS) that this driver
+    cannot join: unreachable, not Ray, or refusing its authentication token (nas.runners.cluster)."""
     import os
 
     check_runner_name(runner)
     address = ray_address or os.environ.get("RAY_ADDRESS")
     if runner == "ray" and address and address not in ("auto", "local"):
-        from .ray_runner import probe_address
+        from .cluster import check_address
 
-        probe_address(address)
+        check_address(address)
 
 
 def run(runner: str, source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None], evaluator: str,

@@ -30,6 +30,8 @@ from typing import Any
 
 from search_spaces import InputError
 
+from . import cluster
+
 PROBE_TIMEOUT_S = 5.0
 
 
@@ -72,6 +74,7 @@ def shutdown() -> None:
     import ray
 
     ray.shutdown()
+    cluster.restore_driver()
     reaper, _Ray.reaper = _Ray.reaper, None
     if reaper is not None:
         try:
@@ -137,12 +140,14 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
              "configure_logging": True}
     if address and address not in ("local",):
         if address != "auto":
-            probe_address(address)
+            cluster.check_address(address)  # (unreachable, not Ray, token refused: one line, within 30 s)
         quiet.pop("include_dashboard")
         try:
             ray.init(address=address, **quiet)
         except (ConnectionError, TimeoutError) as error:
             raise InputError(f"cannot join the Ray cluster at {address}: {error}") from None
+        except ray.exceptions.AuthenticationError:
+            raise InputError(f"cannot join the Ray cluster at {address}: {cluster.token_problem()}") from None
     else:
         # the embedded cluster keeps Ray's default token auth; only its once-per-start notice is dropped
         logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(
@@ -150,6 +155,7 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
         before = _children()
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
         _start_reaper(_children() - before)
+    cluster.quiet_driver()  # Ray's chatter off stdout (--json), a failed trial's traceback one line
     if threading.current_thread() is threading.main_thread():  # (ray.init put its own, noisy, handler there)
         _Ray.sigterm = sigterm
         signal.signal(signal.SIGTERM, _terminate)
