@@ -21,6 +21,7 @@ from search_spaces.units import parse_size
 from .runfolder import named_folder, run_folder, run_name
 
 STAGES = ("search", "grid", "family", "detectors")
+SCHEDULERS = ("none", "asha", "hyperband")  # trial schedulers (nas.runners.trial.SCHEDULERS; not imported: torch)
 
 
 
@@ -86,6 +87,8 @@ class SearchSection:
     synchronous: bool | None = None
     generation: int | None = spec(None, check=lambda v, what: check_int(v, what, 1, MAX_TRIALS))
     band: int | float | None = None
+    scheduler: str | None = spec(None, choices=SCHEDULERS)
+    scheduler_options: dict | None = None  # grace_period, reduction_factor, brackets (checked with the search)
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,8 @@ class GridSection:
     levels: list | None = spec(None, check=lambda v, what: _need(
         all(_is_number(x) and x > 1 for x in v), f"{what} must be MACs multiples > 1, got {v!r}"))
     match_macs: bool = False
+    scheduler: str | None = spec(None, choices=SCHEDULERS)
+    scheduler_options: dict | None = None
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,8 @@ def search_config(job: Job) -> dict[str, Any]:
                           data=section["data"], seed=section["seed"] if section["seed"] is not None else job.seed,
                           runner=job.runner, max_concurrent=job.max_concurrent,
                           evaluator_config=section["evaluator_config"], synchronous=section["synchronous"],
-                          generation=section["generation"], band=section["band"])
+                          generation=section["generation"], band=section["band"], scheduler=section["scheduler"],
+                          scheduler_options=section["scheduler_options"])
 
 
 def check_search(ctx: Context, fresh: bool = False) -> None:
@@ -120,6 +121,7 @@ def check_grid(ctx: Context, fresh: bool = False) -> None:
     """Refuse a bad evaluator, its options or data, an unreachable Ray address or a bad base."""
     from nas.evaluators import check_data
     from nas.runners import check_runner
+    from nas.runners.trial import check_scheduler
 
     section = ctx.job.section("grid")
     if section["coefficients"] is None:
@@ -129,6 +131,7 @@ def check_grid(ctx: Context, fresh: bool = False) -> None:
             config = searched["evaluator_config"] if searched["evaluator"] == section["evaluator"] else None
         check_data(section["evaluator"], config or {})
         check_runner(ctx.job.runner, ctx.job.ray_address)
+        check_scheduler(section["scheduler"], section["scheduler_options"], section["evaluator"], config or {})
     if section["base"]:
         load_arch(section["base"])
 
@@ -153,7 +156,8 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
                       config=config or {}, step=float(section["step"]),
                       out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
                       match_macs=section["match_macs"], **levels, settings=runner_settings(ctx.job),
-                      progress=lambda event: ctx.report("grid", event))
+                      progress=lambda event: ctx.report("grid", event), scheduler=section["scheduler"],
+                      scheduler_options=section["scheduler_options"])
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
     write_json_atomic(ctx.folder / "coefficients.json", chosen)
     return {"coefficients": {k: chosen[k] for k in ("alpha", "beta", "gamma")},

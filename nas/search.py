@@ -11,6 +11,13 @@ runs it; asynchronous with `synchronous=False`. `resume=True` continues a run wh
 ledger rows are kept, the strategy's state is restored, and the schedule picks up from there
 (asynchronous: rows newer than the state are replayed into it and in-flight trials proposed anew;
 synchronous: the generation in progress is proposed again and only its unfinished trials run).
+
+A trial scheduler (`scheduler` asha or hyperband, `scheduler_options`; nas.runners.trial) stops
+poor trials after an epoch: their rows say "stopped": true and the epoch reached, their reward is
+computed from that epoch's metric, and the strategy observes it like any other (what the
+scheduler intends: a stopped candidate counts as a poor one). A stopped trial is a finished row:
+a resumed run does not run it again, and the rows found are replayed into the fresh scheduler
+first (exact when trials ran one at a time; see nas.runners.trial for what holds otherwise).
 """
 
 from __future__ import annotations
@@ -42,7 +49,7 @@ SCHEMA = "effnas.search/1"
 # Options that may differ between a run and its resumption (how it runs, not what it searches).
 RUN_OPTIONS = ("trials", "runner", "max_concurrent", "cpus_per_trial", "gpus_per_trial")
 # What a run folder written before a key existed ran with (its config.json lacks the key).
-LEGACY = {"synchronous": False, "generation": None, "band": None}
+LEGACY = {"synchronous": False, "generation": None, "band": None, "scheduler": None, "scheduler_options": {}}
 Progress = Callable[[dict[str, Any]], None]
 
 
@@ -52,7 +59,8 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
                             "strategy": "ppo", "strategy_options": {}, "evaluator": "zero-cost",
                             "evaluator_config": {}, "trials": 100, "seed": 0, "data": None, "runner": "inline",
                             "max_concurrent": None, "cpus_per_trial": 1.0, "gpus_per_trial": 0.0,
-                            "space": "wide", "synchronous": True, "generation": None, "band": None}
+                            "space": "wide", "synchronous": True, "generation": None, "band": None,
+                            "scheduler": None, "scheduler_options": {}}
     chosen = get_preset(preset)
     requires_data = chosen.pop("requires_data", False)
     by_evaluator = chosen.pop("evaluator_configs", {})
@@ -66,8 +74,13 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     evaluator_config.update(options.pop("evaluator_config", None) or {})
     strategy_options = dict(base["strategy_options"])
     strategy_options.update(options.pop("strategy_options", None) or {})
+    scheduler_options = options.pop("scheduler_options", None)
+    if scheduler_options is not None and not isinstance(scheduler_options, dict):
+        raise InputError(f"scheduler options must be a table of key = value, got {scheduler_options!r}")
     base.update({k: v for k, v in options.items() if v is not None})
     base.update(evaluator_config=evaluator_config, strategy_options=strategy_options, preset=preset)
+    if scheduler_options:
+        base["scheduler_options"] = dict(scheduler_options)
 
     check_strategy(base["strategy"])
     check_config(base["evaluator"], base["evaluator_config"])
@@ -92,6 +105,10 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     if base["generation"] is not None:
         check_int(base["generation"], "generation size", 1, MAX_TRIALS)
     RunnerSettings.from_config(base)  # max concurrent, CPUs and GPUs per trial
+    from .runners.trial import check_scheduler  # (torch: only once the config is otherwise good)
+
+    base["scheduler"], base["scheduler_options"] = check_scheduler(base["scheduler"], base["scheduler_options"],
+                                                                   base["evaluator"], base["evaluator_config"])
     if base["data"] is not None:
         base["data"] = os.path.abspath(check_exists(str(base["data"]), "data directory"))
         check_data(base["data"])
@@ -252,8 +269,11 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
         observed_keys.extend(keys)
         _save_state(ledger.dir / STATE, {"strategy": strategy.state_dict(), "keys": observed_keys})
 
-    schedule = make_schedule(config, strategy, space, rows, list(observed_keys), Ledger(out_dir, HELD),
-                             recorder.record, save)
+    from .runners.trial import ScheduledSettings
+
+    held = Ledger(out_dir, HELD)
+    settings = ScheduledSettings.of(settings, _scheduling(config, rows, held.read() if stored is not None else []))
+    schedule = make_schedule(config, strategy, space, rows, list(observed_keys), held, recorder.record, save)
     failures: list[str] = []
     if recorder.done < total:
         failures = _run_schedule(schedule, space, objective, settings, config, max_failures=max(5, total // 4))
@@ -264,6 +284,17 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
                            f"finished and kept in {ledger.path}; fix the cause and --resume")
     return {"out": str(ledger.dir), "done": recorder.done, "total": total, "best": recorder.best, "failed": failures,
             "rows": ledger.read()}
+
+
+def _scheduling(config: Mapping[str, Any], rows: list[dict[str, Any]], held: list[dict[str, Any]]) -> Any:
+    """The config's trial scheduler (None: none), with the finished trials (the ledger's rows, then
+    those held back in generation.jsonl, in the order they finished) to replay into it."""
+    from .runners.trial import Scheduling
+
+    recorded = {row["trial"] for row in rows}
+    history = rows + [row for row in held if row["trial"] not in recorded]
+    return Scheduling.from_config(config.get("scheduler"), config.get("scheduler_options"), config["evaluator"],
+                                  config["evaluator_config"], history)
 
 
 def search_strategy(config: Mapping[str, Any], space: MnasNetSpace, objective: Objective) -> Strategy:

@@ -13,6 +13,11 @@ Proxy resolution: evaluators train/score at config["resolution"] pixels, not at 
 architecture's; so that resolution scaling is visible to the proxy, each candidate is evaluated
 at round(config resolution × candidate resolution / base resolution) px (candidates grouped by
 it) unless `scale_proxy_resolution=False`. MACs are always those of the full-resolution network.
+
+A trial scheduler (`scheduler` asha or hyperband; nas.runners.trial) stops poor candidates after
+an epoch: their rows say "stopped" and the epoch reached, and their metric (that epoch's) is what
+the grid compares. One scheduler state runs through the whole grid: each evaluation batch (a
+proxy resolution, the matched members, a resumed run) replays the ledger's rows into it first.
 """
 
 from __future__ import annotations
@@ -116,16 +121,25 @@ def evaluation_keys(candidates: Sequence[Candidate], base: Arch, config: Mapping
 
 def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
                         out_dir: str | os.PathLike, scale_proxy: bool = True, settings: RunnerSettings | None = None,
-                        progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, dict]:
+                        progress: Callable[[dict[str, Any]], None] | None = None,
+                        scheduler: tuple[str | None, Mapping[str, Any] | None] = (None, None)) -> dict[str, dict]:
     """Rows keyed by candidate key; candidates grouped by proxy resolution, one ledger for all, run
-    as `settings` say (default: inline); `progress(row)` as each evaluation finishes."""
+    as `settings` say (default: inline); `progress(row)` as each evaluation finishes; `scheduler`:
+    (name, options) of a trial scheduler, the ledger's rows replayed into it before each batch."""
     from nas.batch import evaluate_batch
+    from nas.ledger import Ledger
+    from nas.runners.trial import ScheduledSettings, Scheduling
 
     rows: dict[str, dict] = {}
     for pixels, group, unique in _groups(candidates, base, config, scale_proxy):
         group_config = {**config, "resolution": pixels} if scale_proxy else dict(config)
+        run_settings = settings
+        if scheduler[0] is not None:
+            history = Ledger(out_dir).read()
+            run_settings = ScheduledSettings.of(settings, Scheduling.from_config(*scheduler, evaluator, group_config,
+                                                                                 history))
         found = evaluate_batch([(c.key, c.arch) for c in unique.values()], evaluator, group_config, out_dir,
-                               settings=settings, progress=progress)
+                               settings=run_settings, progress=progress)
         by_signature = {sig: row for sig, row in zip(unique, found, strict=True)}
         for candidate in group:
             row = by_signature[_signature(candidate.arch)]
@@ -157,10 +171,14 @@ def _check_config(out: Path, record: dict[str, Any]) -> None:
         old = read_json_file(path, "grid config")
         if not isinstance(old, dict):
             raise InputError(f"{path} is not a grid config; use a fresh --out")
-        same = ("base", "phi", "evaluator", "config", "scale_proxy_resolution", "match_macs")
-        defaults = {"match_macs": False}  # keys added later: older run folders still resume
-        if old.get("schema") != GRID_CONFIG_SCHEMA or any(old.get(k, defaults.get(k)) != record[k] for k in same):
-            raise InputError(f"{out} holds a different run (base, phi, evaluator or config differ); use another --out")
+        same = ("base", "phi", "evaluator", "config", "scale_proxy_resolution", "match_macs", "scheduler",
+                "scheduler_options")
+        # keys added later (older run folders still resume), or only written when set (a scheduler's)
+        defaults = {"match_macs": False, "scheduler": None, "scheduler_options": None}
+        if old.get("schema") != GRID_CONFIG_SCHEMA or any(old.get(k, defaults.get(k)) != record.get(k, defaults.get(k))
+                                                          for k in same):
+            raise InputError(f"{out} holds a different run (base, phi, evaluator, config or scheduler differ); "
+                             "use another --out")
     write_json_atomic(path, record)
 
 
@@ -185,12 +203,14 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
              phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE, levels: Sequence[float] = (2, 4),
              settings: RunnerSettings | None = None, scale_proxy_resolution: bool = True, plot: bool = True,
              single_dimension: bool = True, match_macs: bool = False,
-             progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+             progress: Callable[[dict[str, Any]], None] | None = None, scheduler: str | None = None,
+             scheduler_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
     and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
     matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`. `progress(event)` is
     called as each evaluation finishes: {"done", "total", "eta_s", "last": the ledger row}. The
-    evaluations run as `settings` say (default: inline)."""
+    evaluations run as `settings` say (default: inline); `scheduler` (asha, hyperband; None or "none":
+    none) with `scheduler_options` stops poor candidates early (module docstring)."""
     from nas.evaluators import check_data
     from nas.runners import RunnerSettings, check_runner
 
@@ -198,6 +218,9 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     levels = tuple(levels) if single_dimension else ()
     config = dict(config or {})
     check_data(evaluator, config)  # options, then the data decoded: before anything is written
+    from nas.runners.trial import check_scheduler
+
+    scheduler, scheduler_options = check_scheduler(scheduler, scheduler_options, evaluator, config)
     settings = settings or RunnerSettings()
     check_runner(settings.runner, settings.ray_address)
     candidates = grid_candidates(base, phi, step, tolerance, levels, match_macs)
@@ -207,9 +230,12 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     record = {"schema": GRID_CONFIG_SCHEMA, "base": base.to_dict(), "phi": phi, "evaluator": evaluator,
               "config": config, "step": step, "tolerance": tolerance, "levels": list(levels),
               "runner": settings.runner, "scale_proxy_resolution": scale_proxy_resolution, "match_macs": match_macs}
+    if scheduler is not None:  # (config.json of a grid without one is as it was)
+        record.update(scheduler=scheduler, scheduler_options=scheduler_options)
     _check_config(out, record)
     countdown = _countdown(out, base, config, scale_proxy_resolution, candidates, levels, progress)
-    rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, settings, countdown)
+    rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, settings, countdown,
+                               (scheduler, scheduler_options))
     best = best_coefficients(candidates, rows)
     base_macs = base.cost().macs
     matched = []
@@ -219,7 +245,7 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
         matched.append(Candidate(level_key("compound", level), "compound", arch, best.coefficients,
                                  level=float(level), extra={"phi": fit.phi}))
     rows.update(evaluate_candidates(matched, base, evaluator, config, out, scale_proxy_resolution, settings,
-                                    countdown))
+                                    countdown, (scheduler, scheduler_options)))
     result = grid_record(base, phi, evaluator, config, candidates + matched, rows, best, step, tolerance)
     write_reports(out, result, plot=plot)
     return result

@@ -31,6 +31,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     grid.add_argument("--runner", choices=("inline", "ray"), default="inline")
     grid.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"), help="Ray cluster (default: local)")
     grid.add_argument("--max-concurrent", type=int, help="Ray trials at once")
+    grid.add_argument("--scheduler", metavar="NAME", help="stop poor candidates after an epoch: asha | hyperband | "
+                      "none (default; see effnas search --scheduler)")
+    grid.add_argument("--scheduler-opt", action="append", default=[], metavar="KEY=VALUE",
+                      help="scheduler option: grace_period, reduction_factor, brackets (repeatable)")
     grid.add_argument("--fixed-proxy-resolution", action="store_true",
                       help="evaluate every candidate at the config resolution (default: scaled with the candidate)")
     grid.add_argument("--match-macs", action="store_true",
@@ -83,8 +87,9 @@ def parse_levels(text: str) -> list[float]:
 
 def _progress(event: dict[str, Any]) -> None:
     row = event["last"]
+    stopped = f", stopped at epoch {row['epochs']}" if row.get("stopped") else ""
     print_progress(event, f"{row['trial']}: metric {row['metric']:.4f}, MACs {format_size(row['macs'])} "
-                          f"({row['seconds']:.1f}s)")
+                          f"({row['seconds']:.1f}s{stopped})")
 
 
 def cmd_grid(args: argparse.Namespace) -> int:
@@ -95,11 +100,18 @@ def cmd_grid(args: argparse.Namespace) -> int:
         raise InputError(f"--max-concurrent must be >= 1, got {args.max_concurrent}")
     settings = RunnerSettings(args.runner, args.ray_address, args.max_concurrent)
     config, levels = parse_config(args.config), parse_levels(args.levels)
+    scheduler_options = {}
+    for item in args.scheduler_opt:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--scheduler-opt expects KEY=VALUE, got {item!r}")
+        scheduler_options[key.strip()] = _value(value.strip())
     with open_run(args.out) as out:  # (a folder it creates is removed again if the grid refuses its input)
         result = run_grid(args.base, args.evaluator, config, out, phi=args.phi, step=args.step,
                           tolerance=args.tolerance, levels=levels, settings=settings,
                           scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot,
-                          match_macs=args.match_macs, progress=None if args.quiet else _progress)
+                          match_macs=args.match_macs, progress=None if args.quiet else _progress,
+                          scheduler=args.scheduler, scheduler_options=scheduler_options or None)
     if args.json:
         print_json(result)
         return 0

@@ -20,7 +20,7 @@ from ..runfolder import open_run, run_folder
 
 SEARCH_KEYS = ("target", "objective", "reward", "alpha", "beta", "strategy", "strategy_options", "evaluator",
                "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial",
-               "gpus_per_trial", "space", "synchronous", "generation", "band")
+               "gpus_per_trial", "space", "synchronous", "generation", "band", "scheduler", "scheduler_options")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -51,6 +51,11 @@ def register(commands: argparse._SubParsersAction) -> None:
                    "the strategy's batch: PPO's batch, evolution's population, else 8)")
     p.add_argument("--band", type=float, metavar="B", help="train only candidates whose cost is within T*(1 +- B), "
                    "drawn by rejection from the strategy (b0-local: 0.1; 0 = no band)")
+    p.add_argument("--scheduler", metavar="NAME", help="stop poor trials after an epoch: asha | hyperband (Ray "
+                   "Tune's ASHA / asynchronous HyperBand, epochs as time; inline: emulated) | none (default)")
+    p.add_argument("--scheduler-opt", action="append", default=[], metavar="KEY=VALUE",
+                   help="scheduler option: grace_period (epochs, default 1), reduction_factor (default 3), "
+                   "brackets (hyperband; repeatable)")
     p.add_argument("--eval-opt", action="append", default=[], metavar="KEY=VALUE",
                    help="evaluator option, e.g. epochs=2 (repeatable; JSON values)")
     p.add_argument("--strategy-opt", action="append", default=[], metavar="KEY=VALUE",
@@ -96,7 +101,8 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
                 "data": args.data, "trials": args.trials, "runner": args.runner, "seed": args.seed,
                 "max_concurrent": args.max_concurrent, "cpus_per_trial": args.cpus_per_trial,
                 "gpus_per_trial": args.gpus_per_trial, "synchronous": args.synchronous,
-                "generation": args.generation, "band": args.band,
+                "generation": args.generation, "band": args.band, "scheduler": args.scheduler,
+                "scheduler_options": _pairs(args.scheduler_opt, "--scheduler-opt") or None,
                 "evaluator_config": _pairs(args.eval_opt, "--eval-opt"),
                 "strategy_options": _pairs(args.strategy_opt, "--strategy-opt")}
     stored = stored_config(args.out) if args.resume else None
@@ -106,6 +112,11 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
         merged = {k: stored.get(k) for k in SEARCH_KEYS}
         merged["evaluator_config"] = {**(stored.get("evaluator_config") or {}), **explicit.pop("evaluator_config")}
         merged["strategy_options"] = {**(stored.get("strategy_options") or {}), **explicit.pop("strategy_options")}
+        if explicit.get("scheduler") in (None, stored.get("scheduler")) and explicit["scheduler_options"]:
+            merged["scheduler_options"] = {**(stored.get("scheduler_options") or {}),
+                                           **explicit.pop("scheduler_options")}
+        elif explicit.get("scheduler") is not None:
+            merged["scheduler_options"] = None  # another scheduler: its own options (defaults), not the stored ones
         merged.update({k: v for k, v in explicit.items() if v is not None})
         if args.preset is not None and args.preset != stored.get("preset"):
             raise InputError(f"{args.out} holds a run of preset {stored.get('preset')}, not {args.preset}")
@@ -126,9 +137,10 @@ def _duration(seconds: float | None) -> str:
 
 def _progress(event: dict[str, Any]) -> None:
     row = event["last"]
+    stopped = f", stopped at epoch {row['epochs']}" if row.get("stopped") else ""
     print(f"[{event['done']:>{len(str(event['total']))}}/{event['total']}] best reward {event['best_reward']:.4f} | "
           f"{row['trial']}: metric {row['metric']:.4f} reward {row['reward']:.4f} MACs {format_size(row['macs'])} "
-          f"({row['seconds']:.1f}s) | ETA {_duration(event['eta_s'])}", file=sys.stderr, flush=True)
+          f"({row['seconds']:.1f}s{stopped}) | ETA {_duration(event['eta_s'])}", file=sys.stderr, flush=True)
 
 
 def _blocks(arch: dict) -> str:
@@ -148,6 +160,14 @@ def reference_row(config: dict[str, Any]) -> dict[str, Any]:
     return objective.score(row)  # (reward only, no latency_ms: the --json "reference" object as it was)
 
 
+def _scheduler_note(config: dict[str, Any]) -> str:
+    if not config.get("scheduler"):
+        return ""
+    options = config["scheduler_options"]
+    return (f", {config['scheduler']} (grace {options['grace_period']} epoch(s), reduction factor "
+            f"{options['reduction_factor']:g}, {options['brackets']} bracket(s))")
+
+
 def cmd_search(args: argparse.Namespace) -> int:
     from nas.runners.ray_runner import check_fits, local_node
     from nas.search import check_out_dir, preflight, run_search
@@ -164,8 +184,8 @@ def cmd_search(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"effnas search: {config['strategy']} x {config['evaluator']} on {config['runner']}, "
               f"T = {format_size(config['target']) if config['objective'] == 'macs' else str(config['target']) + ' ms'}"
-              f", reward {config['reward']} (a={config['alpha']}, b={config['beta']}), {config['trials']} trials "
-              f"-> {args.out}", file=sys.stderr, flush=True)
+              f", reward {config['reward']} (a={config['alpha']}, b={config['beta']}), {config['trials']} trials"
+              f"{_scheduler_note(config)} -> {args.out}", file=sys.stderr, flush=True)
     with open_run(args.out):
         summary = run_search(config, args.out, resume=args.resume, ray_address=args.ray_address,
                              progress=None if args.quiet else _progress)

@@ -221,6 +221,33 @@ def on_step(callback: Callable[[int, int], None]) -> Iterator[None]:
         _ON_STEP.reset(token)
 
 
+# called with the evaluation's result so far (evaluate's keys plus "epoch") after each epoch but the last
+# of an evaluation in this context (the last one is evaluate's own result); None: no per-epoch
+# evaluation, and none of its cost (a search without a trial scheduler)
+_ON_EPOCH: ContextVar[Callable[[dict[str, Any]], None] | None] = ContextVar("proxy_on_epoch", default=None)
+
+
+@contextlib.contextmanager
+def on_epoch(callback: Callable[[dict[str, Any]], None]) -> Iterator[None]:
+    """Call `callback(result)` after each epoch but the last of the evaluations run inside this block,
+    with the held-out accuracy then (`result`: evaluate's keys, "metric" the accuracy, plus "epoch":
+    1, 2, ...; the final result has "epoch" = `epochs(config)`). Each costs a BN recalibration and a
+    pass over the held-out images; it does not change the training (the RNG state is kept), so the
+    final metric is the one an evaluation without the hook returns. An exception raised by `callback`
+    ends the evaluation (a trial scheduler stopping the trial)."""
+    token = _ON_EPOCH.set(callback)
+    try:
+        yield
+    finally:
+        _ON_EPOCH.reset(token)
+
+
+def epochs(config: Mapping[str, Any]) -> int:
+    """How many results an evaluation with `config` reports under `on_epoch` (the last one is its
+    result): ceil(epochs). The "epoch" of the final result, a trial scheduler's max_t."""
+    return max(1, math.ceil(read_options(config, OPTIONS)["epochs"] - 1e-9))
+
+
 def check(config: Mapping[str, Any]) -> None:
     """Load (and decode) the data a trial would train on, so that bad data fails before a run starts."""
     options = read_options(config, OPTIONS)
@@ -229,9 +256,12 @@ def check(config: Mapping[str, Any]) -> None:
 
 
 def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], labels: torch.Tensor,
-          options: Mapping[str, Any]) -> tuple[list[float], int]:
+          options: Mapping[str, Any],
+          after_epoch: Callable[[int, list[float]], None] | None = None) -> tuple[list[float], int]:
     """The proxy's training loop: (the loss of every step, steps per epoch). Seeded batch order,
-    warm-up then the schedule, optional clipping; reports progress to the context's on_step hook."""
+    warm-up then the schedule, optional clipping; reports progress to the context's on_step hook,
+    and calls `after_epoch(epoch, losses so far)` after each pass over the data that does not end
+    the training, while epoch < ceil(epochs)."""
     batch, seed = options["batch"], options["seed"]
     optimizer = _optimizer(model, options["optimizer"], options["lr"], options["momentum"], options["weight_decay"])
     steps_per_epoch = math.ceil(len(labels) / batch)
@@ -241,6 +271,7 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
     model.train()
     losses: list[float] = []
     report = _ON_STEP.get()
+    last_epoch, passes = math.ceil(options["epochs"] - 1e-9), 0
     while len(losses) < total:
         order = torch.randperm(len(labels), generator=generator)
         for begin in range(0, len(order), batch):
@@ -261,6 +292,10 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
             losses.append(float(loss.detach()))
             if report is not None:
                 report(len(losses), total)
+        passes += 1
+        if after_epoch is not None and len(losses) < total and passes < last_epoch:
+            after_epoch(passes, losses)
+            model.train()
     return losses, steps_per_epoch
 
 
@@ -270,7 +305,9 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     config keys: see OPTIONS (unknown keys are refused). Large ImageFolder sets are decoded batch
     by batch (see nas.data.load_dataset's `lazy`). Returns metric (= accuracy, in [0, 1]),
     train_loss (mean of the last epoch's steps, nats), epoch_losses (mean per epoch), val_loss, steps,
-    proxy (description), timings (s).
+    proxy (description), timings (s). Inside an `on_epoch` block the held-out accuracy is also
+    measured and reported after every epoch but the last, and the result adds "epoch" (= `epochs(config)`)
+    and "epoch_eval_seconds" (the per-epoch evaluations' cost).
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)
@@ -294,18 +331,43 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
         return data.val_batch(positions).to(device=device, memory_format=torch.channels_last)
 
     train_y = data.train_y.to(device)
-    losses, steps_per_epoch = train(model, train_fetch, train_y, options)
+    describe_text = describe(options, len(data.train_y), len(data.val_y))
+
+    def measure() -> tuple[float, float]:
+        if options["bn_batches"]:
+            recalibrate_batchnorm(model, train_fetch, len(train_y), max(batch, 32), options["bn_batches"])
+        return accuracy(model, val_fetch, data.val_y)
+
+    def result(acc: float, val_loss: float, losses: list[float], steps_per_epoch: int,
+               train_seconds: float) -> dict[str, Any]:
+        tail = losses[-steps_per_epoch:] or [float("nan")]
+        epoch_losses = [sum(part) / len(part) for begin in range(0, len(losses), steps_per_epoch)
+                        if (part := losses[begin:begin + steps_per_epoch])]
+        return {
+            "metric": acc, "evaluator": "proxy", "accuracy": acc, "val_loss": val_loss,
+            "train_loss": sum(tail) / len(tail), "epoch_losses": epoch_losses, "steps": len(losses),
+            "proxy": describe_text, "num_classes": data.num_classes, "threads": threads, "device": str(device),
+            "train_seconds": train_seconds, "seconds": time.perf_counter() - start,
+            "cpu_seconds": time.process_time() - cpu_start,
+        }
+
+    hook = _ON_EPOCH.get()
+    epoch_eval = [0.0]  # seconds spent on the per-epoch evaluations
+
+    def after_epoch(epoch: int, losses: list[float]) -> None:
+        began = time.perf_counter()
+        forked = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=forked):  # (BN recalibration runs dropout: keep the training's RNG)
+            acc, val_loss = measure()
+        epoch_eval[0] += time.perf_counter() - began
+        partial = result(acc, val_loss, list(losses), math.ceil(len(train_y) / batch), began - start)
+        hook({**partial, "epoch": epoch, "epoch_eval_seconds": epoch_eval[0]})
+
+    losses, steps_per_epoch = train(model, train_fetch, train_y, options,
+                                    after_epoch=after_epoch if hook is not None else None)
     train_seconds = time.perf_counter() - start
-    if options["bn_batches"]:
-        recalibrate_batchnorm(model, train_fetch, len(train_y), max(batch, 32), options["bn_batches"])
-    acc, val_loss = accuracy(model, val_fetch, data.val_y)
-    tail = losses[-steps_per_epoch:] or [float("nan")]
-    epoch_losses = [sum(part) / len(part) for begin in range(0, len(losses), steps_per_epoch)
-                    if (part := losses[begin:begin + steps_per_epoch])]
-    return {
-        "metric": acc, "evaluator": "proxy", "accuracy": acc, "val_loss": val_loss,
-        "train_loss": sum(tail) / len(tail), "epoch_losses": epoch_losses, "steps": len(losses),
-        "proxy": describe(options, len(data.train_y), len(data.val_y)),
-        "num_classes": data.num_classes, "threads": threads, "device": str(device), "train_seconds": train_seconds,
-        "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start,
-    }
+    acc, val_loss = measure()
+    final = result(acc, val_loss, losses, steps_per_epoch, train_seconds)
+    if hook is not None:
+        final.update(epoch=math.ceil(options["epochs"] - 1e-9), epoch_eval_seconds=epoch_eval[0])
+    return final

@@ -242,9 +242,10 @@ def _max_concurrent(max_concurrent: int | None, cpus_per_trial: float) -> int:
 
 def _searcher(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None],
               on_failure: Callable[[str], None] | None, failed: list[str], evaluator: str,
-              config: Mapping[str, Any], cpus_per_trial: float) -> Any:
+              config: Mapping[str, Any], cpus_per_trial: float, report_epochs: bool = False) -> Any:
     """The strategy as a Tune Searcher: asks `source` for the next candidate and reports back
-    (failed keys appended to `failed`)."""
+    (failed keys appended to `failed`). `report_epochs` (a trial scheduler is on): trials report
+    after every epoch, and a trial the scheduler stops completes with its last report's row."""
     from ray.tune.search import Searcher
 
     from ..threads import trial_threads
@@ -264,8 +265,9 @@ def _searcher(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], N
                 return None if self.keys else Searcher.FINISHED
             key, arch = item
             self.keys[trial_id] = key
-            return {"key": key, "arch": arch.to_dict(), "evaluator": evaluator, "config": dict(config),
-                    "threads": trial_threads(cpus_per_trial)}
+            trial = {"key": key, "arch": arch.to_dict(), "evaluator": evaluator, "config": dict(config),
+                     "threads": trial_threads(cpus_per_trial)}
+            return {**trial, "report_epochs": True} if report_epochs else trial
 
         def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
             key = self.keys.pop(trial_id, None)
@@ -287,9 +289,11 @@ def _searcher(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], N
     return StrategySearcher()
 
 
-def _tuner(searcher: Any, storage: str, cpus_per_trial: float, gpus_per_trial: float, max_failures: int) -> Any:
+def _tuner(searcher: Any, storage: str, cpus_per_trial: float, gpus_per_trial: float, max_failures: int,
+           scheduler: Any = None) -> Any:
     """The Tune Tuner: `nas.runners.trial.tune_trainable` with per-trial resources, trials reusing
-    actors, `max_failures` retries of a trial whose worker died, Tune's files in `storage`."""
+    actors, `max_failures` retries of a trial whose worker died, Tune's files in `storage`;
+    `scheduler`: a Tune trial scheduler (None: Tune's FIFO, every trial runs to its end)."""
     from ray import tune
 
     from .trial import tune_trainable
@@ -299,7 +303,8 @@ def _tuner(searcher: Any, storage: str, cpus_per_trial: float, gpus_per_trial: f
     return tune.Tuner(
         trainable,
         tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True,
-                                    trial_name_creator=_trial_name, trial_dirname_creator=_trial_name),
+                                    trial_name_creator=_trial_name, trial_dirname_creator=_trial_name,
+                                    **({"scheduler": scheduler} if scheduler is not None else {})),
         run_config=tune.RunConfig(name="effnas", storage_path=storage, verbose=0,
                                   failure_config=tune.FailureConfig(max_failures=max_failures),
                                   checkpoint_config=tune.CheckpointConfig(checkpoint_at_end=False)))
@@ -308,11 +313,13 @@ def _tuner(searcher: Any, storage: str, cpus_per_trial: float, gpus_per_trial: f
 def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None], evaluator: str,
             config: Mapping[str, Any], on_failure: Callable[[str], None] | None = None, ray_address: str | None = None,
             max_concurrent: int | None = None, cpus_per_trial: float = 1.0, max_failures: int = 3,
-            num_cpus: int | None = None, gpus_per_trial: float = 0.0) -> list[str]:
+            num_cpus: int | None = None, gpus_per_trial: float = 0.0, scheduler: Any = None) -> list[str]:
     """Run `source()`'s candidates as Ray Tune trials until it returns None with nothing in flight.
 
     `on_result(row)` is called in this (driver) process as each trial finishes; `on_failure(key)`
     for a trial that still failed after `max_failures` retries. Returns the failed keys.
+    `scheduler` (a nas.runners.trial.Scheduling): Tune stops trials early as it decides; a stopped
+    trial's row (its last epoch's) goes to `on_result` like any other.
     """
     from ray.tune.search import ConcurrencyLimiter
 
@@ -326,8 +333,10 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
         check_fits(cpus_per_trial, gpus_per_trial)
         max_concurrent = _max_concurrent(max_concurrent, cpus_per_trial)
         searcher = ConcurrencyLimiter(_searcher(source, on_result, on_failure, failed, evaluator, config,
-                                                cpus_per_trial), max_concurrent=max_concurrent)
-        tuner = _tuner(searcher, storage, cpus_per_trial, gpus_per_trial, max_failures)
+                                                cpus_per_trial, report_epochs=scheduler is not None),
+                                      max_concurrent=max_concurrent)
+        tuner = _tuner(searcher, storage, cpus_per_trial, gpus_per_trial, max_failures,
+                       scheduler.build() if scheduler is not None else None)
         with keep_idle_actors(max_concurrent):
             tuner.fit()
     finally:
