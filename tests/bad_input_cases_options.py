@@ -39,6 +39,13 @@ CASES: list[tuple[str, list[str], str]] = [
      "seed"),
     ("search: a trillion trials", ["search", "--target", "400M", "--trials", "1000000000000", "--out", "{tmp}/o8"],
      "trials"),
+    ("search: Ray address whose host does not resolve", ["search", "--target", "400M", "--evaluator", "zero-cost",
+                                                         "--trials", "1", "--runner", "ray", "--ray-address",
+                                                         "no-such-host.invalid:6379", "--out", "{tmp}/ray1"],
+     "does not resolve"),
+    ("search: Ray address port out of range", ["search", "--target", "400M", "--evaluator", "zero-cost", "--trials",
+                                               "1", "--runner", "ray", "--ray-address", "127.0.0.1:70000", "--out",
+                                               "{tmp}/ray2"], "host:port"),
 ]
 
 JOB = '[job]\nout = "{out}"\nrunner = "inline"\n{job}[family]\nbase = "efficientnet-b0"\nphis = [0, 1]\n'
