@@ -24,6 +24,14 @@ observed `keys` and its state should be saved.
   those of its trials found in neither trials.jsonl nor generation.jsonl are run. A killed and
   resumed search thus writes the same ledger as an uninterrupted one, and runs no finished trial
   twice.
+
+A trial scheduler (`--scheduler asha|hyperband`, nas.runners.trial) works inside either schedule:
+it only decides when a running trial ends. A stopped trial reaches `finished` like any other, its
+row's reward computed from the metric of the epoch it reached, and is observed like any other
+(with the synchronous schedule: within its generation, which thus ends sooner). With several
+workers the scheduler's decisions depend on the order epoch results arrive in, so a synchronous
+search with a scheduler is reproducible when its trials run one at a time (inline, or Ray with
+one worker: the same ledger); a resumed one replays its finished rows into the scheduler first.
 """
 
 from __future__ import annotations

@@ -263,3 +263,20 @@ def test_ray_asha_one_worker_writes_the_inline_ledger(tmp_path):
     rows = content(tmp_path / "ray")
     assert any(row["stopped"] for row in rows)
     assert rows == content(tmp_path / "inline")
+
+
+def test_cli_search_with_asha_and_its_resume(tmp_path, run_cli):
+    """`effnas search --scheduler asha` inline on the tiny proxy; --resume keeps the stored scheduler
+    and options without repeating them (and refuses another scheduler)."""
+    out = tmp_path / "run"
+    options = [f"--eval-opt={key}={value}" for key, value in TINY_PROXY.items()]
+    common = ["search", "--target", "400M", "--evaluator", "proxy", "--strategy", "random", "--quiet", "--out", out,
+              *options]
+    code, _, err = run_cli(*common, "--trials", "4", "--scheduler", "asha", "--scheduler-opt", "reduction_factor=2")
+    assert code == 0, err
+    code, _, err = run_cli("search", "--out", out, "--resume", "--trials", "6", "--quiet")
+    assert code == 0, err
+    rows = Ledger(out).read()
+    assert len(rows) == 6 and all("stopped" in row for row in rows)
+    code, _, err = run_cli("search", "--out", out, "--resume", "--trials", "7", "--scheduler", "none")
+    assert code == 2 and "differs in scheduler" in err

@@ -112,10 +112,10 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
         merged = {k: stored.get(k) for k in SEARCH_KEYS}
         merged["evaluator_config"] = {**(stored.get("evaluator_config") or {}), **explicit.pop("evaluator_config")}
         merged["strategy_options"] = {**(stored.get("strategy_options") or {}), **explicit.pop("strategy_options")}
-        if explicit.get("scheduler") in (None, stored.get("scheduler")) and explicit["scheduler_options"]:
+        if explicit.get("scheduler") in (None, stored.get("scheduler")):  # the stored scheduler's options, updated
             merged["scheduler_options"] = {**(stored.get("scheduler_options") or {}),
-                                           **explicit.pop("scheduler_options")}
-        elif explicit.get("scheduler") is not None:
+                                           **(explicit.pop("scheduler_options") or {})} or None
+        else:
             merged["scheduler_options"] = None  # another scheduler: its own options (defaults), not the stored ones
         merged.update({k: v for k, v in explicit.items() if v is not None})
         if args.preset is not None and args.preset != stored.get("preset"):

@@ -1,0 +1,167 @@
+"""Early stopping at an equal wall-clock budget: ASHA vs no scheduler (issue 10 part 3).
+
+Each (mode, seed) is one `effnas search` on the embedded local Ray with 2 workers, stopped
+(SIGTERM: Ray shut down cleanly) when its budget of wall-clock seconds is spent: PPO (batch 6,
+synchronous generations: the default schedule), soft reward, candidates within ±10% of 400M MACs,
+on the b0-local proxy with 1,000 training images and 4 epochs (so that ASHA has rungs to cut at:
+grace 1 epoch, reduction factor 3, rungs at epochs 1 and 3), `--scheduler asha` or none. Counted:
+the trials finished within the budget (trials.jsonl, plus rows a synchronous generation still held
+in generation.jsonl), per hour; how many were stopped; the best trial by reward, its architecture's
+proxy accuracy at the full budget (a stopped best is re-run to all 4 epochs inline; a completed
+one's metric is that already, the per-epoch reports leaving training unchanged) and the reward
+from it; and the cost of the per-epoch held-out evaluations (Σ epoch_eval_seconds / Σ trial
+seconds). The budget includes starting Ray and the workers (the same for both modes).
+
+Resumable: each run's folder under --out gets run.json when done and is skipped afterwards; a
+folder without it (an interrupted run) is started again from scratch. `--limit N` runs at most N
+runs this call. The table is printed from what is there.
+
+    python benchmarks/bench_asha.py [--seeds 0,1,2] [--budget 120] [--out results/bench-asha] [--limit N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+EFFNAS = str(Path(sys.executable).with_name("effnas"))
+PROXY = {"subset": 1000, "epochs": 4, "val_size": 500}  # over the b0-local preset's proxy
+MODES = {"none": [], "asha": ["--scheduler", "asha", "--scheduler-opt", "grace_period=1",
+                              "--scheduler-opt", "reduction_factor=3"]}
+
+
+def command(mode: str, seed: int, out: Path) -> list[str]:
+    args = [EFFNAS, "search", "--preset", "b0-local", "--runner", "ray", "--max-concurrent", "2", "--trials", "100000",
+            "--seed", str(seed), "--strategy-opt", "batch=6", "--quiet", "--out", str(out)]
+    for key, value in PROXY.items():
+        args += ["--eval-opt", f"{key}={value}"]
+    return args + MODES[mode]
+
+
+def rows_of(folder: Path) -> list[dict]:
+    from nas.ledger import HELD, Ledger
+
+    rows = Ledger(folder).read(repair=False)
+    seen = {row["trial"] for row in rows}
+    return rows + [row for row in Ledger(folder, HELD).read(repair=False) if row["trial"] not in seen]
+
+
+def full_budget(folder: Path, row: dict) -> float:
+    """The proxy accuracy of `row`'s architecture trained the whole budget (re-run if it was stopped)."""
+    if not row.get("stopped"):
+        return row["metric"]
+    from nas.runners.trial import evaluate_trial
+
+    config = json.loads((folder / "config.json").read_text())
+    return evaluate_trial(row["trial"], row["arch"], config["evaluator"], config["evaluator_config"],
+                          threads=1)["metric"]
+
+
+def one_run(folder: Path, mode: str, seed: int, budget: float) -> dict:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    load_before = os.getloadavg()[0]
+    start = time.perf_counter()
+    with open(folder / "search.log", "w") as log:
+        proc = subprocess.Popen(command(mode, seed, folder / "search"), stdout=log, stderr=subprocess.STDOUT,
+                                cwd=ROOT)
+        try:
+            proc.wait(timeout=budget)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+    rows = rows_of(folder / "search")
+    from nas.objective import Objective
+    from search_spaces import Arch
+
+    config = json.loads((folder / "search" / "config.json").read_text())
+    objective = Objective.from_config(config)
+    best = max(rows, key=lambda row: row["reward"])
+    accuracy = full_budget(folder / "search", best)
+    seconds = sum(row["seconds"] for row in rows)
+    evaluations = sum(row["details"].get("epoch_eval_seconds", 0.0) for row in rows)
+    record = {"mode": mode, "seed": seed, "budget_s": budget, "trials": len(rows),
+              "stopped": sum(bool(row.get("stopped")) for row in rows),
+              "epochs": sum(row.get("epochs", PROXY["epochs"]) for row in rows),
+              "best": {"trial": best["trial"], "reward": best["reward"], "metric": best["metric"],
+                       "stopped": bool(best.get("stopped")), "macs": best["macs"], "full_budget_metric": accuracy,
+                       "full_budget_reward": objective.reward(accuracy, objective.cost(Arch.from_dict(best["arch"])))},
+              "epoch_eval_share": evaluations / seconds if seconds else 0.0,
+              "mean_trial_s": seconds / len(rows) if rows else None,
+              "load_before": load_before, "load_after": os.getloadavg()[0],
+              "wall_s": time.perf_counter() - start}
+    (folder / "run.json").write_text(json.dumps(record, indent=1))
+    return record
+
+
+def table(records: list[dict], seeds: list[int]) -> str:
+    lines = ["| mode | seed | trials in budget | trials/h | stopped | epochs trained | best trial | best: proxy acc "
+             "(full budget) | best: reward (full budget) | per-epoch eval share | load (1-min avg) |",
+             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|"]
+    summary = {}
+    for mode in MODES:
+        mine = [r for r in records if r["mode"] == mode and r["seed"] in seeds]
+        for r in sorted(mine, key=lambda r: r["seed"]):
+            per_hour = r["trials"] * 3600 / r["budget_s"]
+            lines.append(f"| {mode} | {r['seed']} | {r['trials']} | {per_hour:.0f} | {r['stopped']} | {r['epochs']} | "
+                         f"{r['best']['trial']}{' (stopped)' if r['best']['stopped'] else ''} | "
+                         f"{r['best']['full_budget_metric']:.4f} | {r['best']['full_budget_reward']:.4f} | "
+                         f"{100 * r['epoch_eval_share']:.1f}% | {r['load_before']:.1f} → {r['load_after']:.1f} |")
+        if mine:
+            summary[mode] = (statistics.mean(r["trials"] * 3600 / r["budget_s"] for r in mine),
+                             statistics.mean(r["best"]["full_budget_metric"] for r in mine),
+                             statistics.mean(r["best"]["full_budget_reward"] for r in mine), len(mine))
+    lines.append("")
+    for mode, (per_hour, metric, reward, count) in summary.items():
+        lines.append(f"- {mode}: {per_hour:.0f} trials/h, best's proxy accuracy {metric:.4f}, reward {reward:.4f} "
+                     f"(mean of {count} seed(s))")
+    if len(summary) == 2:
+        (asha_rate, asha_metric, asha_reward, _), (rate, metric, reward, _) = summary["asha"], summary["none"]
+        lines.append(f"- ASHA / none: {asha_rate / rate:.2f}x trials per hour; best accuracy "
+                     f"{asha_metric - metric:+.4f}, reward {asha_reward - reward:+.4f}")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--budget", type=float, default=120.0, help="wall-clock seconds per run (default 120)")
+    parser.add_argument("--out", default=str(ROOT / "results" / "bench-asha"))
+    parser.add_argument("--limit", type=int, default=None, help="at most N new runs this call")
+    args = parser.parse_args()
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    root = Path(args.out)
+    records, ran = [], 0
+    for seed in seeds:
+        for mode in MODES:  # (modes interleaved, so a change of load falls on both)
+            folder = root / f"{mode}-seed-{seed}"
+            done = folder / "run.json"
+            if done.exists():
+                records.append(json.loads(done.read_text()))
+                continue
+            if args.limit is not None and ran >= args.limit:
+                continue
+            print(f"running {mode} seed {seed} for {args.budget:g} s ...", file=sys.stderr, flush=True)
+            records.append(one_run(folder, mode, seed, args.budget))
+            ran += 1
+    print(table(records, seeds))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
