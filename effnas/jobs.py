@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nas.runners.schedulers import SCHEDULERS  # (no torch: evaluators are imported only when checked)
 from search_spaces import InputError
 from search_spaces.bounds import MAX_CLASSES, MAX_TRIALS, check_int, check_seed, check_trials
 from search_spaces.readers import parse_toml_text, read_text_file
@@ -21,8 +22,6 @@ from search_spaces.units import parse_size
 from .runfolder import named_folder, run_folder, run_name
 
 STAGES = ("search", "grid", "family", "detectors")
-SCHEDULERS = ("none", "asha", "hyperband")  # trial schedulers (nas.runners.trial.SCHEDULERS; not imported: torch)
-
 
 
 def _size(value: Any, what: str) -> None:

@@ -121,7 +121,7 @@ def check_grid(ctx: Context, fresh: bool = False) -> None:
     """Refuse a bad evaluator, its options or data, an unreachable Ray address or a bad base."""
     from nas.evaluators import check_data
     from nas.runners import check_runner
-    from nas.runners.trial import check_scheduler
+    from nas.runners.schedulers import check_scheduler
 
     section = ctx.job.section("grid")
     if section["coefficients"] is None:

@@ -12,12 +12,12 @@ ledger rows are kept, the strategy's state is restored, and the schedule picks u
 (asynchronous: rows newer than the state are replayed into it and in-flight trials proposed anew;
 synchronous: the generation in progress is proposed again and only its unfinished trials run).
 
-A trial scheduler (`scheduler` asha or hyperband, `scheduler_options`; nas.runners.trial) stops
+A trial scheduler (`scheduler` asha or hyperband, `scheduler_options`; nas.runners.schedulers) stops
 poor trials after an epoch: their rows say "stopped": true and the epoch reached, their reward is
 computed from that epoch's metric, and the strategy observes it like any other (what the
 scheduler intends: a stopped candidate counts as a poor one). A stopped trial is a finished row:
 a resumed run does not run it again, and the rows found are replayed into the fresh scheduler
-first (exact when trials ran one at a time; see nas.runners.trial for what holds otherwise).
+first (exact when trials ran one at a time; see nas.runners.schedulers for what holds otherwise).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     if base["generation"] is not None:
         check_int(base["generation"], "generation size", 1, MAX_TRIALS)
     RunnerSettings.from_config(base)  # max concurrent, CPUs and GPUs per trial
-    from .runners.trial import check_scheduler  # (torch: only once the config is otherwise good)
+    from .runners.schedulers import check_scheduler  # (torch: only once the config is otherwise good)
 
     base["scheduler"], base["scheduler_options"] = check_scheduler(base["scheduler"], base["scheduler_options"],
                                                                    base["evaluator"], base["evaluator_config"])
@@ -269,10 +270,8 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
         observed_keys.extend(keys)
         _save_state(ledger.dir / STATE, {"strategy": strategy.state_dict(), "keys": observed_keys})
 
-    from .runners.trial import ScheduledSettings
-
     held = Ledger(out_dir, HELD)
-    settings = ScheduledSettings.of(settings, _scheduling(config, rows, held.read() if stored is not None else []))
+    settings = replace(settings, scheduler=_scheduling(config, rows, held.read() if stored is not None else []))
     schedule = make_schedule(config, strategy, space, rows, list(observed_keys), held, recorder.record, save)
     failures: list[str] = []
     if recorder.done < total:
@@ -289,7 +288,7 @@ def run_search(config: dict[str, Any], out_dir: str | os.PathLike, resume: bool 
 def _scheduling(config: Mapping[str, Any], rows: list[dict[str, Any]], held: list[dict[str, Any]]) -> Any:
     """The config's trial scheduler (None: none), with the finished trials (the ledger's rows, then
     those held back in generation.jsonl, in the order they finished) to replay into it."""
-    from .runners.trial import Scheduling
+    from .runners.schedulers import Scheduling
 
     recorded = {row["trial"] for row in rows}
     history = rows + [row for row in held if row["trial"] not in recorded]

@@ -14,7 +14,7 @@ architecture's; so that resolution scaling is visible to the proxy, each candida
 at round(config resolution × candidate resolution / base resolution) px (candidates grouped by
 it) unless `scale_proxy_resolution=False`. MACs are always those of the full-resolution network.
 
-A trial scheduler (`scheduler` asha or hyperband; nas.runners.trial) stops poor candidates after
+A trial scheduler (`scheduler` asha or hyperband; nas.runners.schedulers) stops poor candidates after
 an epoch: their rows say "stopped" and the epoch reached, and their metric (that epoch's) is what
 the grid compares. One scheduler state runs through the whole grid: each evaluation batch (a
 proxy resolution, the matched members, a resumed run) replays the ledger's rows into it first.
@@ -26,6 +26,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -128,7 +129,8 @@ def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: 
     (name, options) of a trial scheduler, the ledger's rows replayed into it before each batch."""
     from nas.batch import evaluate_batch
     from nas.ledger import Ledger
-    from nas.runners.trial import ScheduledSettings, Scheduling
+    from nas.runners import RunnerSettings
+    from nas.runners.schedulers import Scheduling
 
     rows: dict[str, dict] = {}
     for pixels, group, unique in _groups(candidates, base, config, scale_proxy):
@@ -136,8 +138,8 @@ def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: 
         run_settings = settings
         if scheduler[0] is not None:
             history = Ledger(out_dir).read()
-            run_settings = ScheduledSettings.of(settings, Scheduling.from_config(*scheduler, evaluator, group_config,
-                                                                                 history))
+            run_settings = replace(settings or RunnerSettings(),
+                                   scheduler=Scheduling.from_config(*scheduler, evaluator, group_config, history))
         found = evaluate_batch([(c.key, c.arch) for c in unique.values()], evaluator, group_config, out_dir,
                                settings=run_settings, progress=progress)
         by_signature = {sig: row for sig, row in zip(unique, found, strict=True)}
@@ -218,7 +220,7 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     levels = tuple(levels) if single_dimension else ()
     config = dict(config or {})
     check_data(evaluator, config)  # options, then the data decoded: before anything is written
-    from nas.runners.trial import check_scheduler
+    from nas.runners.schedulers import check_scheduler
 
     scheduler, scheduler_options = check_scheduler(scheduler, scheduler_options, evaluator, config)
     settings = settings or RunnerSettings()

@@ -15,7 +15,7 @@ import nas.search
 from nas.evaluators import EVALUATORS, register
 from nas.ledger import Ledger
 from nas.objective import Objective
-from nas.runners.trial import Scheduling, check_scheduler
+from nas.runners.schedulers import Scheduling, check_scheduler
 from nas.search import resolve_config, run_search
 from search_spaces import InputError
 
@@ -227,7 +227,7 @@ def test_scheduler_replay_restores_its_decisions():
     rows = [{"trial": f"t{i}", "epochs": 3, "metric": m, "epoch_metrics": [m / 2, m * 0.8, m]}
             for i, m in enumerate((0.9, 0.5, 0.7))]
     live = Scheduling.from_config("asha", {"reduction_factor": 2}, evaluator, {"epochs": 3}).build()
-    from nas.runners.trial import Referee
+    from nas.runners.schedulers import Referee
 
     referee = Referee(live)
     for row in rows:

@@ -1,7 +1,7 @@
 """The inline runner: trials one after another in this process (no Ray). For tests and debugging.
 
-A trial scheduler (`scheduler`, nas.runners.trial.Scheduling) is emulated, not refused: the same Ray
-Tune scheduler object is called as Tune's controller calls it (nas.runners.trial.Referee), so an
+A trial scheduler (`scheduler`, nas.runners.schedulers.Scheduling) is emulated, not refused: the same Ray
+Tune scheduler object is called as Tune's controller calls it (nas.runners.schedulers.Referee), so an
 inline search stops the trials a one-worker Ray search stops, and writes the same ledger."""
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Any
 from search_spaces import Arch
 
 from ..threads import trial_threads
-from .trial import Referee, Scheduling, evaluate_trial
+from .schedulers import Referee, Scheduling
+from .trial import evaluate_trial
 
 Source = Callable[[], "tuple[str, Arch] | None"]
 

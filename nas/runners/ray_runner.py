@@ -318,7 +318,7 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
 
     `on_result(row)` is called in this (driver) process as each trial finishes; `on_failure(key)`
     for a trial that still failed after `max_failures` retries. Returns the failed keys.
-    `scheduler` (a nas.runners.trial.Scheduling): Tune stops trials early as it decides; a stopped
+    `scheduler` (a nas.runners.schedulers.Scheduling): Tune stops trials early as it decides; a stopped
     trial's row (its last epoch's) goes to `on_result` like any other.
     """
     from ray.tune.search import ConcurrencyLimiter

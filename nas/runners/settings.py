@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from search_spaces import InputError
+
+if TYPE_CHECKING:
+    from .schedulers import Scheduling
 
 RUNNERS = ("inline", "ray")
 
@@ -24,13 +27,15 @@ def check_runner_name(runner: Any) -> None:
 class RunnerSettings:
     """`runner` inline or ray; `ray_address` (None: RAY_ADDRESS or an embedded local Ray),
     `max_concurrent` (None: the cluster's CPUs / `cpus_per_trial`) and `gpus_per_trial` apply to
-    Ray; `cpus_per_trial` to both (inline: the torch threads a Ray trial of that size would get)."""
+    Ray; `cpus_per_trial` to both (inline: the torch threads a Ray trial of that size would get);
+    `scheduler` (a nas.runners.schedulers.Scheduling, None: none) stops trials early, on both."""
 
     runner: str = "inline"
     ray_address: str | None = None
     max_concurrent: int | None = None
     cpus_per_trial: float = 1.0
     gpus_per_trial: float = 0.0
+    scheduler: Scheduling | None = None
 
     def __post_init__(self) -> None:
         check_runner_name(self.runner)
@@ -55,4 +60,6 @@ class RunnerSettings:
         if self.runner == "ray":
             options.update(ray_address=self.ray_address, max_concurrent=self.max_concurrent,
                            gpus_per_trial=self.gpus_per_trial)
+        if self.scheduler is not None:
+            options["scheduler"] = self.scheduler
         return options
