@@ -22,6 +22,7 @@ from search_spaces import InputError
 
 from . import bundled
 from .sources import ArraySource, FileSource, cifar_source, image_folder
+from .stream import SplitImages, Stream, decode_all
 
 BUNDLED = {"digits": bundled.digits, "mnist": bundled.mnist, "mnist-full": bundled.mnist_full,
            "mnist-cluttered": bundled.mnist_cluttered}
@@ -52,6 +53,12 @@ class ImageData:
         x = self.source.images(index[np.asarray(positions, dtype=np.int64)], self.resolution)
         mean, std = torch.tensor(self.mean)[:, None, None], torch.tensor(self.std)[:, None, None]
         return (x - mean) / std
+
+    def stream(self, split: str, workers: int = 0, pin_memory: bool = False) -> Stream:
+        """A :class:`~nas.data.stream.Stream` decoding the "train" or "val" split's images (normalised, as
+        train_batch / val_batch give them) in `workers` processes; for lazy data."""
+        index = self.train_index if split == "train" else self.val_index
+        return Stream(SplitImages(self.source, index, self.resolution, self.mean, self.std), workers, pin_memory)
 
     def train_batch(self, positions: torch.Tensor) -> torch.Tensor:
         """Normalised training images at `positions` (0..len(train_y)-1), decoded now if lazy."""
@@ -127,19 +134,22 @@ def _subset(labels: np.ndarray, index: np.ndarray, size: int | None, seed: int) 
 
 
 LAZY_ABOVE = 20000  # ImageFolder sets with more training images than this are decoded per batch
+LAZY_BYTES = 2 * 2**30  # a user's array set (CIFAR) whose resized float training images exceed this: per batch
 
 
 def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: int | None = None, seed: int = 0,
                  val_fraction: float = 0.2, val_size: int | None = 2000, normalize: bool = True,
-                 lazy: bool | None = None) -> ImageData:
+                 lazy: bool | None = None, workers: int = 0) -> ImageData:
     """Load a labelled image set as normalised float tensors at `resolution` pixels.
 
     subset: number of training images (class-balanced random sample; None = all).
     val_fraction / val_size: held-out validation share of the source, capped at val_size images.
     seed: fixes the split and the subset.
     lazy: keep only indices and decode batches on demand (ImageNet-sized folders); None = automatic
-    (ImageFolder sources with more than LAZY_ABOVE training images). Mean/std then come from a
-    sample of 512 training images.
+    (ImageFolder sources with more than LAZY_ABOVE training images, and CIFAR / array files, not the
+    bundled sets, whose resized training images would take more than LAZY_BYTES as floats). Mean/std
+    then come from a sample of 512 training images; batches are decoded by ``ImageData.stream``.
+    workers: processes decoding an ImageFolder held in memory (same bytes as 0, the calling thread).
     """
     if not isinstance(resolution, int) or not 4 <= resolution <= 4096:
         raise InputError(f"resolution must be a whole number of pixels in 4..4096, got {resolution!r}")
@@ -159,7 +169,8 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
     train_pool, val_index = _split(labels, val_fraction, val_size, seed)
     train_index = _subset(labels, train_pool, subset, seed)
     if lazy is None:
-        lazy = isinstance(source, FileSource) and len(train_index) > LAZY_ABOVE
+        lazy = isinstance(source, FileSource) and len(train_index) > LAZY_ABOVE or (
+            os.fspath(name_or_path).lower() not in BUNDLED and len(train_index) * 12 * resolution ** 2 > LAZY_BYTES)
     name = os.fspath(name_or_path)
     if lazy:
         sample = source.images(train_index[:512], resolution)
@@ -167,8 +178,9 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
         std = tuple(sample.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()) if normalize else (1.0, 1.0, 1.0)
         return ImageData(None, torch.from_numpy(labels[train_index]), None, torch.from_numpy(labels[val_index]),
                          classes, name, resolution, train_index, val_index, mean, std, source)
-    train_x = source.images(train_index, resolution)
-    val_x = source.images(val_index, resolution)
+    workers = workers if isinstance(source, FileSource) else 0
+    train_x = decode_all(source, train_index, resolution, workers)
+    val_x = decode_all(source, val_index, resolution, workers)
     mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
     if normalize:
         m = train_x.mean(dim=(0, 2, 3))

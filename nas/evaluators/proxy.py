@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any
@@ -81,10 +81,23 @@ class ProxyOptions:
     bn_batches: int = spec(4, check=within(0, 100000))
     device: str = "cpu"
     lazy: bool | None = None
+    # processes decoding images off the training thread (ImageFolder, large CIFAR): a count, or "auto" =
+    # the trial's CPUs (its runner's cpus_per_trial: torch threads on entry) - 1; bundled sets: none
+    workers: str = spec("auto", check=lambda value, what: _workers(value, what))
 
 
 OPTIONS = ProxyOptions  # what nas.evaluators.check_config reads
 DEFAULTS: dict[str, Any] = defaults(ProxyOptions)
+
+
+def _workers(value: str, what: str = "evaluator option 'workers'") -> int | None:
+    """"auto" -> None, else a count of decoding processes in 0..256."""
+    text = str(value).strip().lower()
+    if text == "auto":
+        return None
+    if not text.isdigit() or int(text) > 256:
+        raise InputError(f"{what} must be auto or a whole number in [0, 256], got {value!r}")
+    return int(text)
 
 
 def _device(name: str) -> torch.device:
@@ -257,11 +270,14 @@ def check(config: Mapping[str, Any]) -> None:
 
 def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], labels: torch.Tensor,
           options: Mapping[str, Any],
-          after_epoch: Callable[[int, list[float]], None] | None = None) -> tuple[list[float], int]:
+          after_epoch: Callable[[int, list[float]], None] | None = None,
+          stream: Callable[[list[torch.Tensor]], Iterable[torch.Tensor]] | None = None) -> tuple[list[float], int]:
     """The proxy's training loop: (the loss of every step, steps per epoch). Seeded batch order,
     warm-up then the schedule, optional clipping; reports progress to the context's on_step hook,
     and calls `after_epoch(epoch, losses so far)` after each pass over the data that does not end
-    the training, while epoch < ceil(epochs)."""
+    the training, while epoch < ceil(epochs). Images come from `fetch(positions)` one batch at a
+    time, or, given `stream`, from `stream(the pass's batches)` (decoded ahead, e.g. by DataLoader
+    workers: nas.data.stream); the batches are the same either way."""
     batch, seed = options["batch"], options["seed"]
     optimizer = _optimizer(model, options["optimizer"], options["lr"], options["momentum"], options["weight_decay"])
     steps_per_epoch = math.ceil(len(labels) / batch)
@@ -274,15 +290,13 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
     last_epoch, passes = math.ceil(options["epochs"] - 1e-9), 0
     while len(losses) < total:
         order = torch.randperm(len(labels), generator=generator)
-        for begin in range(0, len(order), batch):
-            if len(losses) >= total:
-                break
-            index = order[begin:begin + batch]
-            if len(index) < 2:  # BN needs two samples
-                continue
+        batches = [index for begin in range(0, len(order), batch)
+                   if len(index := order[begin:begin + batch]) >= 2]  # BN needs two samples
+        batches = batches[:total - len(losses)]
+        for index, images in zip(batches, map(fetch, batches) if stream is None else stream(batches), strict=True):
             for group in optimizer.param_groups:
                 group["lr"] = _lr_at(len(losses), total, warmup, options["lr"], options["schedule"])
-            loss = F.cross_entropy(model(fetch(index)), labels[index.to(labels.device)],
+            loss = F.cross_entropy(model(images), labels[index.to(labels.device)],
                                    label_smoothing=options["label_smoothing"])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -311,11 +325,15 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)
+    trial_cpus = torch.get_num_threads()  # the runner's trial_threads(cpus_per_trial), before ours
     threads = set_threads(options["threads"])
     device = _device(options["device"])
     batch = options["batch"]
+    workers = _workers(options["workers"])
+    workers = max(0, trial_cpus - 1) if workers is None else workers
     data = load_dataset(options["dataset"], resolution=options["resolution"], subset=options["subset"],
-                        seed=options["data_seed"], val_size=options["val_size"], lazy=options["lazy"])
+                        seed=options["data_seed"], val_size=options["val_size"], lazy=options["lazy"],
+                        workers=workers)
     if len(data.train_y) < 2:
         raise InputError(f"proxy training needs at least 2 training images, got {len(data.train_y)}")
     proxy_arch, stem_stride = proxy_geometry(arch.with_(drop_connect=options["drop_connect"]), options["drop_strides"])
@@ -329,6 +347,25 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
 
     def val_fetch(positions: torch.Tensor) -> torch.Tensor:
         return data.val_batch(positions).to(device=device, memory_format=torch.channels_last)
+
+    stream = None
+    if data.lazy:  # decode off the training thread: DataLoader workers, pinned memory for CUDA
+        pin = device.type == "cuda"
+        train_stream, val_stream = data.stream("train", workers, pin), data.stream("val", workers, pin)
+        recalibration = train_stream.sequential(len(data.train_y), max(batch, 32))
+        held_out = val_stream.sequential(len(data.val_y), 256)
+
+        def to_device(images: torch.Tensor) -> torch.Tensor:
+            return images.to(device=device, memory_format=torch.channels_last, non_blocking=pin)
+
+        def stream(batches: list[torch.Tensor]) -> Iterator[torch.Tensor]:
+            return map(to_device, train_stream(batches))
+
+        def train_fetch(positions: torch.Tensor) -> torch.Tensor:
+            return to_device(recalibration(positions))
+
+        def val_fetch(positions: torch.Tensor) -> torch.Tensor:
+            return to_device(held_out(positions))
 
     train_y = data.train_y.to(device)
     describe_text = describe(options, len(data.train_y), len(data.val_y))
@@ -364,7 +401,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
         hook({**partial, "epoch": epoch, "epoch_eval_seconds": epoch_eval[0]})
 
     losses, steps_per_epoch = train(model, train_fetch, train_y, options,
-                                    after_epoch=after_epoch if hook is not None else None)
+                                    after_epoch=after_epoch if hook is not None else None, stream=stream)
     train_seconds = time.perf_counter() - start
     acc, val_loss = measure()
     final = result(acc, val_loss, losses, steps_per_epoch, train_seconds)
