@@ -146,3 +146,19 @@ def test_lazy_image_folder_decodes_the_same_batches(tmp_path) -> None:
     positions = torch.arange(len(eager.train_y))
     assert torch.allclose(lazy.train_batch(positions), eager.train_batch(positions), atol=1e-5)
     assert torch.allclose(lazy.val_batch(torch.tensor([0])), eager.val_x[:1], atol=1e-5)
+
+
+def test_cifar_too_large_to_hold_resized_streams_the_same_images(tmp_path, monkeypatch) -> None:
+    """CIFAR (a user's array set) whose resized float images would pass LAZY_BYTES goes lazy: batches
+    decoded by the DataLoader path (nas.data.stream), the same as in-memory resizing gives them."""
+    from nas.data import loader
+
+    _write_cifar(tmp_path / "data_batch_1.bin", [i % 10 for i in range(60)])
+    eager = load_dataset(tmp_path, resolution=48, normalize=False)
+    monkeypatch.setattr(loader, "LAZY_BYTES", 60 * 12 * 48 * 48 // 2)
+    lazy = load_dataset(tmp_path, resolution=48, normalize=False)
+    assert lazy.lazy and not eager.lazy and np.array_equal(lazy.train_index, eager.train_index)
+    positions = [torch.tensor([3, 0, 7]), torch.arange(len(eager.train_y))]
+    for images, wanted in zip(lazy.stream("train", 1)(positions), positions, strict=True):
+        assert torch.allclose(images, eager.train_x[wanted], atol=1e-6)
+    assert not load_dataset("digits", resolution=48).lazy  # bundled sets stay in memory whatever their size
