@@ -316,12 +316,13 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
 def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     """Train `arch` briefly on a real image set and return its held-out accuracy as "metric".
 
-    config keys: see OPTIONS (unknown keys are refused). Large ImageFolder sets are decoded batch
-    by batch (see nas.data.load_dataset's `lazy`). Returns metric (= accuracy, in [0, 1]),
-    train_loss (mean of the last epoch's steps, nats), epoch_losses (mean per epoch), val_loss, steps,
-    proxy (description), timings (s). Inside an `on_epoch` block the held-out accuracy is also
-    measured and reported after every epoch but the last, and the result adds "epoch" (= `epochs(config)`)
-    and "epoch_eval_seconds" (the per-epoch evaluations' cost).
+    config keys: see OPTIONS (unknown keys are refused). Large ImageFolder (and CIFAR) sets are decoded
+    batch by batch (see nas.data.load_dataset's `lazy`) by `workers` DataLoader processes (nas.data.stream),
+    into pinned memory on CUDA; the batches and the metric do not depend on the worker count. Returns
+    metric (= accuracy, in [0, 1]), train_loss (mean of the last epoch's steps, nats), epoch_losses
+    (mean per epoch), val_loss, steps, proxy (description), timings (s). Inside an `on_epoch` block the
+    held-out accuracy is also measured and reported after every epoch but the last, and the result adds
+    "epoch" (= `epochs(config)`) and "epoch_eval_seconds" (the per-epoch evaluations' cost).
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)
