@@ -5,6 +5,7 @@ Run from the project root: python docs/make_bad_input_table.py
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import tempfile
@@ -14,6 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bad_input_cases import CASES, prepare  # noqa: E402
+
+sys.path.insert(0, str(ROOT))
+from search_spaces.atomic import write_text_atomic  # noqa: E402
+
+HOLDER = re.compile(r"\(pid \d+ on [^)]+\)")  # a lock holder differs on every run: shown as a placeholder
 
 
 def main() -> None:
@@ -26,7 +32,7 @@ def main() -> None:
             proc = subprocess.run([sys.executable, "-m", "effnas.cli", *args], capture_output=True, text=True,
                                   cwd=ROOT, timeout=300)
             answer = " / ".join(line for line in proc.stderr.splitlines() if line.strip()).replace(tmp, "…")
-            answer = answer.replace("|", "\\|")
+            answer = HOLDER.sub("(pid PID on HOST)", answer).replace("|", "\\|")
             shown = " ".join(a.replace(str(folder), "…") for a in args)
             rows.append(f"| {what} | `effnas {shown}` | {proc.returncode} | {answer} |")
     text = ["# Bad input: what was tried and the answer it gets", "",
@@ -34,7 +40,7 @@ def main() -> None:
             "run in `tests/test_engine_bad_input.py` (exit code 2, one line on stderr, no traceback). "
             "JOB.toml and block-string parsers are also fuzzed with hypothesis.", "",
             "| bad input | command | exit | stderr |", "|---|---|---:|---|", *rows, ""]
-    (ROOT / "docs" / "BAD_INPUT.md").write_text("\n".join(text))
+    write_text_atomic(ROOT / "docs" / "BAD_INPUT.md", "\n".join(text))
     print(f"wrote docs/BAD_INPUT.md ({len(rows)} cases)")
 
 
