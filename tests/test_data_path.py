@@ -100,3 +100,24 @@ def test_workers_option_is_checked() -> None:
 def test_bundled_sets_stay_in_memory() -> None:
     data = load_dataset("digits", resolution=224, subset=100)  # well under LAZY_BYTES, and bundled anyway
     assert not data.lazy and data.train_x is not None
+
+
+def test_auto_workers_are_the_trial_cpus_minus_one(tmp_path, monkeypatch) -> None:
+    """Under a runner, torch holds trial_threads(cpus_per_trial) threads when the evaluation starts."""
+    from nas.data import loader
+    from nas.threads import torch_threads
+
+    _jpeg_folder(tmp_path)
+    made: list[int] = []
+    real = loader.Stream
+
+    def spy(images, workers=0, pin_memory=False):
+        made.append(workers)
+        return real(images, workers, pin_memory)
+
+    monkeypatch.setattr(loader, "Stream", spy)
+    with torch_threads(3):
+        get_evaluator("proxy")(load_arch("mnasnet-a1"), {**TINY, "epochs": 1, "dataset": str(tmp_path)})
+    with torch_threads(1):
+        get_evaluator("proxy")(load_arch("mnasnet-a1"), {**TINY, "epochs": 1, "dataset": str(tmp_path)})
+    assert made == [2, 2, 0, 0]  # (train and held-out streams)
