@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHELL_LANGS = ("bash", "sh", "shell", "console")
 # Slow blocks known to predate the current code (README says so); strict: regenerating one fails
 # this list until its entry is removed.
-STALE = {"effnas run jobs/local-demo.toml": "the demo output predates the current proxy and table format"}
+STALE: dict[str, str] = {}
 
 
 def _load_script():
