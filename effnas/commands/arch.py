@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from search_spaces import load_arch
 from search_spaces.atomic import write_text_atomic
 from search_spaces.cost import stage_cost
 from search_spaces.geometry import stage_geometry
 from search_spaces.graph import graph_nodes
 from search_spaces.units import format_size
 
+from ..archsource import resolve_arch
 from ..export import add_export_args, check_export_args, describe_export, prepare_model, write_model
 from ..output import check_output_file, format_table, print_json
 
@@ -41,14 +41,14 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def _source_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("source", nargs="+", metavar="NAME|FILE|BLOCKS",
-                        help="preset name, arch JSON file, or block strings")
+                        help="preset name, arch JSON file, block strings, or a search run's best.json / folder")
     parser.add_argument("--width", type=float, help="width multiplier (overrides the arch's)")
     parser.add_argument("--depth", type=float, help="depth multiplier (overrides the arch's)")
     parser.add_argument("--resolution", type=int, help="input resolution in pixels")
 
 
 def resolve(args: argparse.Namespace):
-    arch = load_arch(args.source if len(args.source) > 1 else args.source[0])
+    arch = resolve_arch(args.source)
     if any(getattr(args, k) is not None for k in ("width", "depth", "resolution")):
         arch = arch.scaled(args.width, args.depth, args.resolution)
     return arch

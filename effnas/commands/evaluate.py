@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from typing import Any
 
-from search_spaces import Arch, InputError, load_arch
+from search_spaces import Arch, InputError
 from search_spaces.bounds import check_seed
-from search_spaces.presets import PRESETS as ARCH_PRESETS
-from search_spaces.readers import read_json_file
 from search_spaces.units import format_size
 
+from ..archsource import resolve_arch
 from ..output import format_table, print_json, print_progress
 from .grid import parse_config
 
@@ -47,30 +45,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     evaluate.add_argument("--json", action="store_true", help="machine-readable output")
     evaluate.add_argument("--quiet", action="store_true", help="no training progress (steps done/total, ETA) on stderr")
     evaluate.set_defaults(handler=cmd_evaluate)
-
-
-def resolve_arch(source: list[str]) -> Arch:
-    """The Arch named by ARCH: a run folder or a best.json-like file (the arch under "arch"), else `load_arch`."""
-    if len(source) == 1:
-        text = source[0].strip()
-        if text.lower() not in ARCH_PRESETS:
-            if os.path.isdir(text):
-                path = os.path.join(text, "best.json")
-                if not os.path.isfile(path):
-                    raise InputError(f"{text!r} is a folder without best.json (not a search run folder)")
-                return _arch_from_record(path)
-            if os.path.isfile(text):
-                return _arch_from_record(text)
-        return load_arch(text)
-    return load_arch(source)
-
-
-def _arch_from_record(path: str) -> Arch:
-    """The arch of a JSON file: a best.json record (arch under "arch") or a plain arch JSON."""
-    data = read_json_file(path, "architecture", finite=False)  # a record's metrics may be NaN
-    if isinstance(data, dict) and "arch" in data:
-        return Arch.from_dict(data["arch"], where=f"{path!r}: its 'arch' entry")
-    return Arch.from_dict(data, where=f"architecture file {path!r}")
 
 
 def resolve_config(args: argparse.Namespace) -> tuple[str, dict[str, Any], str]:

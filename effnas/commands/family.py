@@ -10,12 +10,14 @@ from search_spaces import InputError
 from search_spaces.atomic import write_text_atomic
 from search_spaces.units import format_size, parse_sizes
 
+from ..archsource import resolve_arch
 from ..output import check_output_file, format_table
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     family = commands.add_parser("family", help="scale a base by phi values or to MACs targets (family.json)")
-    family.add_argument("--base", required=True, metavar="ARCH", help="preset name or arch JSON file")
+    family.add_argument("--base", required=True, metavar="ARCH",
+                        help="preset name, arch JSON file, or a search run's best.json / folder")
     which = family.add_mutually_exclusive_group(required=True)
     which.add_argument("--phis", metavar="LIST", help="comma-separated phi values, e.g. 0,1,2 (negative: --phis=-1,0)")
     which.add_argument("--targets", metavar="LIST", help="comma-separated MACs targets, e.g. 400M,1G,3G")
@@ -67,11 +69,12 @@ def cmd_family(args: argparse.Namespace) -> int:
     if args.output:
         check_output_file(args.output)
     coefficients = resolve_coefficients(args)
+    base = resolve_arch(args.base)
     if args.phis is not None:
-        family = make_family(args.base, phis=parse_phis(args.phis), coefficients=coefficients,
+        family = make_family(base, phis=parse_phis(args.phis), coefficients=coefficients,
                              allow_any=args.allow_any_coefficients)
     else:
-        family = make_family(args.base, targets=parse_sizes(args.targets, "MACs target"),
+        family = make_family(base, targets=parse_sizes(args.targets, "MACs target"),
                              coefficients=coefficients, allow_any=args.allow_any_coefficients)
     text = family.to_json()
     if args.output:

@@ -12,13 +12,15 @@ from search_spaces import InputError
 from search_spaces.readers import parse_json_text, read_json_file
 from search_spaces.units import format_size
 
+from ..archsource import resolve_arch
 from ..output import format_table, print_json, print_progress
 from ..runfolder import open_run
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     grid = commands.add_parser("grid", help="grid search of alpha, beta, gamma (writes coefficients.json)")
-    grid.add_argument("--base", required=True, metavar="ARCH", help="preset name or arch JSON file")
+    grid.add_argument("--base", required=True, metavar="ARCH",
+                        help="preset name, arch JSON file, or a search run's best.json / folder")
     grid.add_argument("--phi", type=float, default=1.0, help="phi at which the grid is compared (default 1)")
     grid.add_argument("--evaluator", required=True, metavar="E", help="evaluator name (proxy, zero-cost, ...)")
     grid.add_argument("--step", type=float, default=0.05, help="grid step for alpha, beta, gamma (default 0.05)")
@@ -107,7 +109,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
             raise InputError(f"--scheduler-opt expects KEY=VALUE, got {item!r}")
         scheduler_options[key.strip()] = _value(value.strip())
     with open_run(args.out) as out:  # (a folder it creates is removed again if the grid refuses its input)
-        result = run_grid(args.base, args.evaluator, config, out, phi=args.phi, step=args.step,
+        result = run_grid(resolve_arch(args.base), args.evaluator, config, out, phi=args.phi, step=args.step,
                           tolerance=args.tolerance, levels=levels, settings=settings,
                           scale_proxy_resolution=not args.fixed_proxy_resolution, plot=not args.no_plot,
                           match_macs=args.match_macs, progress=None if args.quiet else _progress,
