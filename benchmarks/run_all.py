@@ -2,7 +2,8 @@
 
 Each benchmark prints its own Markdown table with ratios measured side by side in one run. The
 demo's peak memory is the sum of RSS over the driver's whole process tree (Ray's GCS, raylet and
-workers included), sampled every 0.5 s.
+workers included), sampled every 0.5 s. Sections written by other scripts (the issue-9 science
+reports, `benchmarks/report_*.py`: hours of training, resumable with `--run`) are kept as they are.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ BENCHES = [
     ("Detectors D0-D7x vs the paper", ["bench_detectors.py"]),
     ("Analytic CLI start-up: wall time, no torch", ["bench_cli_startup.py"]),
     ("ONNX export checked by onnxruntime", ["bench_onnx.py"]),
+    ("Early stopping: ASHA vs no scheduler at an equal wall-clock budget", ["bench_asha.py"]),
+    ("Data path: ImageFolder at 224 px, today's loop vs the DataLoader", ["bench_data_path.py"]),
 ]
 
 
@@ -112,7 +115,7 @@ def main() -> None:
         print("running the demo job for peak memory ...", file=sys.stderr, flush=True)
         sections.append(f"## Demo job: time and peak memory\n\n{demo_peak_memory(args.timeout)}\n")
     output = Path(args.output)
-    if args.only and output.is_file():  # keep the other sections of the existing file
+    if output.is_file():  # keep the sections no benchmark here writes (the science reports: report_*.py)
         sections = merge_sections(output.read_text(), sections)
     tmp = output.with_name(f".{output.name}.tmp")
     tmp.write_text("\n".join(sections))
