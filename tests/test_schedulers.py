@@ -10,6 +10,7 @@ from contextvars import ContextVar
 
 import pytest
 import search_helpers
+from search_helpers import content
 
 import nas.search
 from nas.evaluators import EVALUATORS, register
@@ -53,8 +54,6 @@ def _install() -> str:
     return "test-epochs"
 
 
-TIMING = ("seconds", "worker")
-TIMING_DETAILS = ("seconds", "evaluator_seconds", "cpu_seconds", "train_seconds", "pid", "epoch_eval_seconds")
 TINY_PROXY = {"dataset": "digits", "resolution": 16, "subset": 120, "epochs": 3, "batch": 32, "val_size": 100,
               "threads": 1}
 
@@ -69,13 +68,6 @@ def config(trials: int = 10, scheduler: str | None = "asha", evaluator: str | No
                           **extra)
 
 
-def content(out) -> list[dict]:
-    rows = []
-    for row in Ledger(out).read():
-        row = {k: v for k, v in row.items() if k not in TIMING}
-        row["details"] = {k: v for k, v in row.get("details", {}).items() if k not in TIMING_DETAILS}
-        rows.append(row)
-    return rows
 
 
 # ---------------------------------------------------------------------- checked input

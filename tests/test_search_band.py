@@ -5,7 +5,8 @@ import io
 
 import pytest
 import torch
-from test_search_reproducible import ShuffledRunner, config, content
+from search_helpers import content
+from test_search_reproducible import ShuffledRunner, config
 
 import nas.search
 from nas.ledger import HELD, STATE, Ledger

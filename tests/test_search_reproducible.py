@@ -14,6 +14,7 @@ import time
 import pytest
 import search_helpers
 import torch
+from search_helpers import content
 
 import nas.search
 from nas.ledger import HELD, STATE, Ledger
@@ -22,8 +23,6 @@ from nas.search import resolve_config, run_search
 from search_spaces import InputError, load_arch
 
 TINY = {"resolution": 16, "batch": 8}  # zero-cost NASWOT on 8 digits at 16 px: ~0.1-0.4 s a trial
-TIMING = ("seconds", "worker")
-TIMING_DETAILS = ("seconds", "evaluator_seconds", "cpu_seconds", "train_seconds", "pid")
 
 
 def config(strategy: str = "ppo", trials: int = 10, evaluator: str = "cheap", **extra):
@@ -39,14 +38,6 @@ def config(strategy: str = "ppo", trials: int = 10, evaluator: str = "cheap", **
                           **extra)
 
 
-def content(out) -> list[dict]:
-    """The ledger without its timing fields (what must be identical between runs)."""
-    rows = []
-    for row in Ledger(out).read():
-        row = {k: v for k, v in row.items() if k not in TIMING}
-        row["details"] = {k: v for k, v in row.get("details", {}).items() if k not in TIMING_DETAILS}
-        rows.append(row)
-    return rows
 
 
 class ShuffledRunner:
