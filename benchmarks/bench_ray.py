@@ -45,9 +45,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=5,
+                        help="proxy epochs per trial (5: trials of >= 5 s on an idle core, the issue's size)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     space = MnasNetSpace()
+    PROXY["epochs"] = args.epochs
     candidates = [(f"c{i}", space.sample(np.random.default_rng(1000 + i))) for i in range(args.trials)]
     timed_run("inline", candidates[:1])  # warm the driver's caches (imports, data set)
     inline_rows, inline_t, inline_wall = timed_run("inline", candidates)
