@@ -64,7 +64,7 @@ def test_proxy_model_options_change_the_model_as_documented() -> None:
     import torch
 
     from nas.evaluators.common import build_seeded
-    from nas.evaluators.proxy import prepare_for_proxy, proxy_geometry
+    from nas.evaluators.proxy_model import prepare_for_proxy, proxy_geometry
 
     arch = load_arch("efficientnet-b0")
     geometry, stem_stride = proxy_geometry(arch, 2)
