@@ -35,6 +35,9 @@ MAX_BUILD_PARAMS = 2 * 10**9    # parameters of a model that is actually built (
 MAX_TRIALS = 1_000_000          # search trials
 MAX_SAMPLES = 100_000           # `space sample --n`
 MAX_SEED = 2**32 - 1            # random seeds (numpy's and torch's common range)
+MAX_GRACE_EPOCHS = 1000         # a trial scheduler's grace period (epochs before a trial can be stopped)
+MAX_REDUCTION_FACTOR = 100.0    # a trial scheduler's reduction factor (> 1)
+MAX_BRACKETS = 20               # HyperBand brackets
 MAX_BAND = 0.9                  # a search's cost band ±b around its target (b < 1: the lower edge stays > 0)
 
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from search_spaces import InputError
+from search_spaces.bounds import MAX_BRACKETS, MAX_GRACE_EPOCHS, MAX_REDUCTION_FACTOR
 from search_spaces.schema import Style, python_names, read, spec
 
 if TYPE_CHECKING:
@@ -51,18 +52,18 @@ def _epochs(evaluator: str, evaluator_config: Mapping[str, Any]) -> int | None:
 
 
 def _grace(value: int, what: str) -> None:
-    if not 1 <= value <= 1000:
-        raise InputError(f"{what} must be in 1..1000 epochs, got {value}")
+    if not 1 <= value <= MAX_GRACE_EPOCHS:
+        raise InputError(f"{what} must be in 1..{MAX_GRACE_EPOCHS} epochs, got {value}")
 
 
 def _factor(value: float, what: str) -> None:
-    if not (math.isfinite(value) and 1.0 < value <= 100.0):
-        raise InputError(f"{what} must be in (1, 100], got {value!r}")
+    if not (math.isfinite(value) and 1.0 < value <= MAX_REDUCTION_FACTOR):
+        raise InputError(f"{what} must be in (1, {MAX_REDUCTION_FACTOR:g}], got {value!r}")
 
 
 def _brackets(value: int, what: str) -> None:
-    if not 1 <= value <= 20:
-        raise InputError(f"{what} must be in 1..20, got {value}")
+    if not 1 <= value <= MAX_BRACKETS:
+        raise InputError(f"{what} must be in 1..{MAX_BRACKETS}, got {value}")
 
 
 @dataclass(frozen=True)
