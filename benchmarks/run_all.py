@@ -24,7 +24,7 @@ BENCHES = [
     ("Cost model: analytic `cost()` vs thop", ["bench_cost.py", "--archs", "20000", "--thop-archs", "10"]),
     ("Family targets: error and time per member", ["bench_family_targets.py"]),
     ("B0 training step vs efficientnet_pytorch", ["bench_train_step.py", "--batch", "16", "--steps", "3"]),
-    ("Ray runner vs inline", ["bench_ray.py"]),
+    ("Ray runner vs inline", ["bench_ray.py", "--trials", "32"]),
     ("Synchronous (reproducible) vs asynchronous search on Ray", ["bench_sync.py"]),
     ("Search strategies at equal budget", ["bench_strategies.py"]),
     ("Zero-cost proxies vs trained accuracy", ["bench_zero_cost.py"]),
