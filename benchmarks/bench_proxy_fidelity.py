@@ -48,6 +48,10 @@ PROXIES: dict[str, dict[str, Any]] = {
                       "drop_strides": 1, "threads": 1, **INIT},
 }
 ZERO_COST = {"dataset": "digits", "resolution": 32, "batch": 32, "threads": 1}
+# the zero-cost scores on digits (as measured first) and on the reference's own task
+ZERO_COST_SCORES = {f"{score}{suffix}": {**ZERO_COST, **task, "score": score}
+                    for score in ("naswot", "synflow")
+                    for suffix, task in (("", {}), ("-cluttered", {"dataset": "mnist-cluttered"}))}
 
 
 def _score(job: tuple[str, str, dict, dict]) -> dict[str, Any]:
@@ -100,10 +104,10 @@ def main() -> None:
                 config = {**PROXIES[name], "seed": seed}
                 config["resolution"] = proxy_resolution(base, archs[key], config, True)
                 jobs.append((name, key, archs[key].to_dict(), config))
-    for score in ("naswot", "synflow"):
+    for score, config in ZERO_COST_SCORES.items():
         for key in keys:
             for seed in seeds:
-                jobs.append((score, key, archs[key].to_dict(), {**ZERO_COST, "score": score, "seed": seed}))
+                jobs.append((score, key, archs[key].to_dict(), {**config, "seed": seed}))
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     ledger = work / "scores.jsonl"
@@ -148,7 +152,7 @@ def main() -> None:
                               "command": "python benchmarks/bench_proxy_fidelity.py", "proxies": [], "others": []}
     print("\n| evaluator | τ vs reference (p) | ρ vs reference (p) | seed-to-seed τ | median s/trial |")
     print("|---|---|---|---|---|")
-    for name in [*names, "naswot", "synflow"]:
+    for name in [*names, *ZERO_COST_SCORES]:
         mean = [statistics.mean(r["metric"] for r in scores[name][k].values()) for k in keys]
         tau, tau_p, rho, rho_p = correlate(mean, truth)
         seed_tau = kendalltau([scores[name][k][seeds[0]]["metric"] for k in keys],

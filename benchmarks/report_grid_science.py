@@ -25,7 +25,7 @@ from nas.presets import get_preset  # noqa: E402
 
 EFFNAS = str(Path(sys.executable).with_name("effnas"))
 BASES = {"efficientnet-b0": "efficientnet-b0",
-         "searched-seed0": "results/b0-local-search/seed-0/best-arch.json"}  # the seed-0 search's best
+         "searched-seed0": "results/b0-local-search/seed-0"}  # the seed-0 search's best (its run folder)
 SEEDS = (0, 1)
 DIMENSIONS = ("depth", "width", "resolution", "compound")
 
@@ -37,7 +37,7 @@ def run_missing(root: Path) -> None:
             out = root / f"{name}-s{seed}"
             if (out / "grid.json").exists():
                 continue
-            subprocess.run([EFFNAS, "grid", "--base", str(ROOT / base) if base.endswith(".json") else base,
+            subprocess.run([EFFNAS, "grid", "--base", str(ROOT / base) if "/" in base else base,
                             "--evaluator", "proxy", "--config", proxy, "--config", f"seed={seed}", "--step", "0.2",
                             "--levels", "2", "--runner", "inline", "--out", str(out), "--quiet"],
                            check=True, stdout=subprocess.DEVNULL)
