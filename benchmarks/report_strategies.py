@@ -3,6 +3,8 @@
 Each (strategy, seed) is one `effnas search --preset b0-local --strategy X --seed S` (60 trials of
 the b0-local proxy, soft reward, candidates within ±10% of 400M, the strategy's CLI defaults); its
 top architecture is retrained at the reference budget (`effnas evaluate RUN --reference --seed 0`).
+PPO's searches are the b0-local search's own (`--ppo-from`, default results/b0-local-search: the
+same command, so the same trials), run there by report_b0_search.py or here, never twice.
 The table gives mean ± std over seeds of the best proxy reward and of that reference accuracy,
 each beside random search's. `--run` runs what is missing, resumably (`--limit N`: at most N new
 searches or evaluations this call), so the comparison is spread over sessions.
@@ -30,7 +32,10 @@ STRATEGIES = "ppo,evolution,random,nni-evolution,nni-tpe"
 EVAL = "reference-eval-seed0.json"
 
 
-def folder_of(root: Path, strategy: str, seed: int) -> Path:
+def folder_of(root: Path, strategy: str, seed: int, ppo_from: Path | None = None) -> Path:
+    """Where the search of (strategy, seed) lives; PPO's in `ppo_from` when given (report_b0_search's folders)."""
+    if strategy == "ppo" and ppo_from is not None:
+        return ppo_from / f"seed-{seed}"
     return root / f"{strategy}-seed-{seed}"
 
 
@@ -42,12 +47,13 @@ def finished(folder: Path) -> bool:
     return sum(1 for _ in ledger.open()) >= json.loads(config.read_text())["trials"]
 
 
-def run_missing(root: Path, strategies: list[str], seeds: list[int], limit: int | None) -> None:
+def run_missing(root: Path, strategies: list[str], seeds: list[int], limit: int | None,
+                ppo_from: Path | None) -> None:
     """Searches first (seed-major, so every strategy gets its seeds in turn), then the evaluations."""
     steps = 0
     for seed in seeds:
         for strategy in strategies:
-            folder = folder_of(root, strategy, seed)
+            folder = folder_of(root, strategy, seed, ppo_from)
             if finished(folder):
                 continue
             if limit is not None and steps >= limit:
@@ -59,7 +65,7 @@ def run_missing(root: Path, strategies: list[str], seeds: list[int], limit: int 
             steps += 1
     for seed in seeds:
         for strategy in strategies:
-            folder = folder_of(root, strategy, seed)
+            folder = folder_of(root, strategy, seed, ppo_from)
             if not finished(folder) or (folder / EVAL).exists():
                 continue
             if limit is not None and steps >= limit:
@@ -69,6 +75,11 @@ def run_missing(root: Path, strategies: list[str], seeds: list[int], limit: int 
                                  check=True, capture_output=True, text=True).stdout
             write_text_atomic(folder / EVAL, out)
             steps += 1
+
+
+def shown(path: Path) -> Path:
+    """A path as printed: relative to the repository when inside it."""
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
 
 
 def spread(values: list[float]) -> str:
@@ -84,14 +95,17 @@ def main() -> None:
     parser.add_argument("--strategies", default=STRATEGIES)
     parser.add_argument("--seeds", default="0,1,2,3,4")
     parser.add_argument("--out", default=str(ROOT / "results" / "strategies"))
+    parser.add_argument("--ppo-from", default=str(ROOT / "results" / "b0-local-search"),
+                        help="PPO's searches: this folder's seed-S runs (the b0-local search); '' to run them here")
     parser.add_argument("--run", action="store_true", help="run the missing searches and evaluations")
     parser.add_argument("--limit", type=int, help="with --run: at most this many new searches/evaluations")
     args = parser.parse_args()
     strategies = args.strategies.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
     root = Path(args.out)
+    ppo_from = Path(args.ppo_from) if args.ppo_from else None
     if args.run:
-        run_missing(root, strategies, seeds, args.limit)
+        run_missing(root, strategies, seeds, args.limit, ppo_from)
 
     print("| strategy | searches done | best proxy reward | vs random | reference acc of the top arch | "
           "evaluated | MACs of the top arch |")
@@ -100,7 +114,7 @@ def main() -> None:
     for strategy in strategies:
         best, accuracy, macs = [], [], []
         for seed in seeds:
-            folder = folder_of(root, strategy, seed)
+            folder = folder_of(root, strategy, seed, ppo_from)
             if not finished(folder):
                 continue
             record = json.loads((folder / "best.json").read_text())
@@ -115,9 +129,9 @@ def main() -> None:
         shown_macs = f"{min(macs):.0f}–{max(macs):.0f}M" if macs else "–"
         print(f"| {strategy} | {len(best)}/{len(seeds)} | {spread(best)} | {ratio} | {spread(accuracy)} | "
               f"{len(accuracy)} | {shown_macs} |")
-    shown_root = root.relative_to(ROOT) if root.is_relative_to(ROOT) else root
-    print(f"\n60 trials per search (b0-local preset); runs in {shown_root}; 'vs random' is the ratio of mean best "
-          "proxy rewards.")
+    shown_root, shown_ppo = shown(root), "" if ppo_from is None else f" (PPO's: {shown(ppo_from)})"
+    print(f"\n60 trials per search (b0-local preset); runs in {shown_root}{shown_ppo}; 'vs random' is the ratio of "
+          "mean best proxy rewards.")
 
 
 if __name__ == "__main__":
