@@ -137,7 +137,9 @@ def main() -> None:
         scores.setdefault(job[0], {}).setdefault(job[1], {})[row["seed"]] = row
     truth = [statistics.mean(reference[k]) for k in keys]
     two_seeds = [k for k in keys if len(reference[k]) >= 2]
-    print(f"\nReference: {len(keys)} architectures ({len(rows)} rows) from {args.reference}; "
+    shown = Path(args.reference).resolve()
+    shown = shown.relative_to(ROOT) if shown.is_relative_to(ROOT) else shown
+    print(f"\nReference: {len(keys)} architectures ({len(rows)} rows) from {shown}; "
           f"best {max(truth):.4f}, median {statistics.median(truth):.4f}")
     plateaued = [r for r in rows if r.epoch_losses and (r.epoch_losses[-1] < 0.1 or (
         len(r.epoch_losses) > 1 and r.epoch_losses[-2] - r.epoch_losses[-1] <= 0.25 * r.epoch_losses[-2]))]
