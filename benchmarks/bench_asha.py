@@ -8,15 +8,19 @@ grace 1 epoch, reduction factor 3, rungs at epochs 1 and 3), `--scheduler asha` 
 the trials finished within the budget (trials.jsonl, plus rows a synchronous generation still held
 in generation.jsonl), per hour; how many were stopped; the best trial by reward, its architecture's
 proxy accuracy at the full budget (a stopped best is re-run to all 4 epochs inline; a completed
-one's metric is that already, the per-epoch reports leaving training unchanged) and the reward
-from it; and the cost of the per-epoch held-out evaluations (Σ epoch_eval_seconds / Σ trial
-seconds). The budget includes starting Ray and the workers (the same for both modes).
+one's metric is that already, the per-epoch reports leaving training unchanged), the reward from
+it, and — what judges "best not worse" — its accuracy at the converged reference set's budget
+(`effnas evaluate --reference --seed 0`, trained inline after the runs, cached by architecture in
+--out/reference-evals.jsonl); and the cost of the per-epoch held-out evaluations
+(Σ epoch_eval_seconds / Σ trial seconds). The budget includes starting Ray and the workers (the
+same for both modes).
 
-Resumable: each run's folder under --out gets run.json when done and is skipped afterwards; a
-folder without it (an interrupted run) is started again from scratch. `--limit N` runs at most N
-runs this call. The table is printed from what is there.
+Resumable: each run's folder under --out gets run.json when done and is skipped afterwards (unless
+it was made with another proxy config: then it runs again); a folder without it (an interrupted
+run) is started again from scratch. `--limit N` runs at most N runs this call. The table is
+printed from what is there.
 
-    python benchmarks/bench_asha.py [--seeds 0,1,2] [--budget 120] [--out results/bench-asha] [--limit N]
+    python benchmarks/bench_asha.py [--seeds 0,1,2] [--budget 300] [--out results/bench-asha] [--limit N]
 """
 
 from __future__ import annotations
@@ -35,8 +39,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from search_spaces.atomic import write_text_atomic  # noqa: E402
+
 EFFNAS = str(Path(sys.executable).with_name("effnas"))
 PROXY = {"subset": 1000, "epochs": 4, "val_size": 500}  # over the b0-local preset's proxy
+
+
+def proxy_config() -> dict:
+    """The evaluator config every run searches with (the b0-local preset's proxy with PROXY over it)."""
+    from nas.presets import get_preset
+
+    return {**get_preset("b0-local")["evaluator_configs"]["proxy"], **PROXY}
 MODES = {"none": [], "asha": ["--scheduler", "asha", "--scheduler-opt", "grace_period=1",
                               "--scheduler-opt", "reduction_factor=3"]}
 
@@ -68,6 +81,28 @@ def full_budget(folder: Path, row: dict) -> float:
                           threads=1)["metric"]
 
 
+def reference_accuracy(root: Path, arch: dict) -> float:
+    """`arch` trained at the reference set's budget, seed 0 (what `effnas evaluate --reference` does), cached."""
+    from nas.evaluators import get_evaluator
+    from nas.reference import reference_config_for
+    from search_spaces import Arch
+
+    key = json.dumps(arch, sort_keys=True)
+    cache = root / "reference-evals.jsonl"
+    if cache.exists():
+        for line in cache.read_text().splitlines():
+            row = json.loads(line)
+            if row["key"] == key:
+                return row["accuracy"]
+    architecture = Arch.from_dict(arch)
+    print("  training the best at the reference budget ...", file=sys.stderr, flush=True)
+    result = get_evaluator("proxy")(architecture, reference_config_for(architecture, 0))
+    with cache.open("a") as handle:
+        handle.write(json.dumps({"key": key, "accuracy": result["metric"], "train_loss": result.get("train_loss"),
+                                 "seconds": result["seconds"]}) + "\n")
+    return result["metric"]
+
+
 def one_run(folder: Path, mode: str, seed: int, budget: float) -> dict:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
@@ -95,24 +130,26 @@ def one_run(folder: Path, mode: str, seed: int, budget: float) -> dict:
     accuracy = full_budget(folder / "search", best)
     seconds = sum(row["seconds"] for row in rows)
     evaluations = sum(row["details"].get("epoch_eval_seconds", 0.0) for row in rows)
-    record = {"mode": mode, "seed": seed, "budget_s": budget, "trials": len(rows),
+    record = {"mode": mode, "seed": seed, "budget_s": budget, "trials": len(rows), "proxy": config["evaluator_config"],
               "stopped": sum(bool(row.get("stopped")) for row in rows),
               "epochs": sum(row.get("epochs", PROXY["epochs"]) for row in rows),
               "best": {"trial": best["trial"], "reward": best["reward"], "metric": best["metric"],
-                       "stopped": bool(best.get("stopped")), "macs": best["macs"], "full_budget_metric": accuracy,
+                       "stopped": bool(best.get("stopped")), "macs": best["macs"], "arch": best["arch"],
+                       "full_budget_metric": accuracy,
                        "full_budget_reward": objective.reward(accuracy, objective.cost(Arch.from_dict(best["arch"])))},
               "epoch_eval_share": evaluations / seconds if seconds else 0.0,
               "mean_trial_s": seconds / len(rows) if rows else None,
               "load_before": load_before, "load_after": os.getloadavg()[0],
               "wall_s": time.perf_counter() - start}
-    (folder / "run.json").write_text(json.dumps(record, indent=1))
+    write_text_atomic(folder / "run.json", json.dumps(record, indent=1))
     return record
 
 
 def table(records: list[dict], seeds: list[int]) -> str:
     lines = ["| mode | seed | trials in budget | trials/h | stopped | epochs trained | best trial | best: proxy acc "
-             "(full budget) | best: reward (full budget) | per-epoch eval share | load (1-min avg) |",
-             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---|"]
+             "(full budget) | best: reward (full budget) | best: reference acc | per-epoch eval share | "
+             "load (1-min avg) |",
+             "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|"]
     summary = {}
     for mode in MODES:
         mine = [r for r in records if r["mode"] == mode and r["seed"] in seeds]
@@ -121,26 +158,31 @@ def table(records: list[dict], seeds: list[int]) -> str:
             lines.append(f"| {mode} | {r['seed']} | {r['trials']} | {per_hour:.0f} | {r['stopped']} | {r['epochs']} | "
                          f"{r['best']['trial']}{' (stopped)' if r['best']['stopped'] else ''} | "
                          f"{r['best']['full_budget_metric']:.4f} | {r['best']['full_budget_reward']:.4f} | "
+                         f"{r['best'].get('reference_accuracy', float('nan')):.4f} | "
                          f"{100 * r['epoch_eval_share']:.1f}% | {r['load_before']:.1f} → {r['load_after']:.1f} |")
         if mine:
             summary[mode] = (statistics.mean(r["trials"] * 3600 / r["budget_s"] for r in mine),
                              statistics.mean(r["best"]["full_budget_metric"] for r in mine),
-                             statistics.mean(r["best"]["full_budget_reward"] for r in mine), len(mine))
+                             statistics.mean(r["best"]["full_budget_reward"] for r in mine),
+                             statistics.mean(r["best"].get("reference_accuracy", float("nan")) for r in mine),
+                             len(mine))
     lines.append("")
-    for mode, (per_hour, metric, reward, count) in summary.items():
-        lines.append(f"- {mode}: {per_hour:.0f} trials/h, best's proxy accuracy {metric:.4f}, reward {reward:.4f} "
-                     f"(mean of {count} seed(s))")
+    for mode, (per_hour, metric, reward, reference, count) in summary.items():
+        lines.append(f"- {mode}: {per_hour:.0f} trials/h, best's proxy accuracy {metric:.4f}, reward {reward:.4f}, "
+                     f"reference accuracy {reference:.4f} (mean of {count} seed(s))")
     if len(summary) == 2:
-        (asha_rate, asha_metric, asha_reward, _), (rate, metric, reward, _) = summary["asha"], summary["none"]
-        lines.append(f"- ASHA / none: {asha_rate / rate:.2f}x trials per hour; best accuracy "
-                     f"{asha_metric - metric:+.4f}, reward {asha_reward - reward:+.4f}")
+        (asha_rate, asha_metric, asha_reward, asha_ref, _) = summary["asha"]
+        (rate, metric, reward, ref, _) = summary["none"]
+        lines.append(f"- ASHA / none: {asha_rate / rate:.2f}x trials per hour; best's reference accuracy "
+                     f"{asha_ref - ref:+.4f} (proxy accuracy {asha_metric - metric:+.4f}, reward "
+                     f"{asha_reward - reward:+.4f})")
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--budget", type=float, default=120.0, help="wall-clock seconds per run (default 120)")
+    parser.add_argument("--budget", type=float, default=300.0, help="wall-clock seconds per run (default 300)")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench-asha"))
     parser.add_argument("--limit", type=int, default=None, help="at most N new runs this call")
     args = parser.parse_args()
@@ -151,7 +193,7 @@ def main() -> int:
         for mode in MODES:  # (modes interleaved, so a change of load falls on both)
             folder = root / f"{mode}-seed-{seed}"
             done = folder / "run.json"
-            if done.exists():
+            if done.exists() and json.loads(done.read_text()).get("proxy") == proxy_config():
                 records.append(json.loads(done.read_text()))
                 continue
             if args.limit is not None and ran >= args.limit:
@@ -159,6 +201,11 @@ def main() -> int:
             print(f"running {mode} seed {seed} for {args.budget:g} s ...", file=sys.stderr, flush=True)
             records.append(one_run(folder, mode, seed, args.budget))
             ran += 1
+    for record in records:  # after the runs, so that training at the reference budget never shares their cores
+        if "reference_accuracy" not in record["best"]:
+            record["best"]["reference_accuracy"] = reference_accuracy(root, record["best"]["arch"])
+            write_text_atomic(root / f"{record['mode']}-seed-{record['seed']}" / "run.json",
+                              json.dumps(record, indent=1))
     print(table(records, seeds))
     return 0
 
