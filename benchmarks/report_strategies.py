@@ -49,32 +49,29 @@ def finished(folder: Path) -> bool:
 
 def run_missing(root: Path, strategies: list[str], seeds: list[int], limit: int | None,
                 ppo_from: Path | None) -> None:
-    """Searches first (seed-major, so every strategy gets its seeds in turn), then the evaluations."""
+    """Seed-major (every strategy gets its seeds in turn): each search, then at once its top
+    architecture's reference evaluation, so that a session cut short keeps whole (search, evaluation)
+    pairs. `limit` counts searches and evaluations."""
     steps = 0
     for seed in seeds:
         for strategy in strategies:
             folder = folder_of(root, strategy, seed, ppo_from)
-            if finished(folder):
-                continue
-            if limit is not None and steps >= limit:
-                return
-            resume = ["--resume"] if (folder / "config.json").exists() else []
-            print(f"search {strategy} seed {seed}", file=sys.stderr, flush=True)
-            subprocess.run([EFFNAS, "search", "--preset", "b0-local", "--strategy", strategy, "--seed", str(seed),
-                            "--out", str(folder), "--quiet", *resume], check=True, stdout=subprocess.DEVNULL)
-            steps += 1
-    for seed in seeds:
-        for strategy in strategies:
-            folder = folder_of(root, strategy, seed, ppo_from)
-            if not finished(folder) or (folder / EVAL).exists():
-                continue
-            if limit is not None and steps >= limit:
-                return
-            print(f"reference evaluation {strategy} seed {seed}", file=sys.stderr, flush=True)
-            out = subprocess.run([EFFNAS, "evaluate", str(folder), "--reference", "--seed", "0", "--json", "--quiet"],
-                                 check=True, capture_output=True, text=True).stdout
-            write_text_atomic(folder / EVAL, out)
-            steps += 1
+            for step in ("search", "evaluation"):
+                if step == "search" and finished(folder) or step == "evaluation" and (folder / EVAL).exists():
+                    continue
+                if limit is not None and steps >= limit:
+                    return
+                print(f"{step} {strategy} seed {seed}", file=sys.stderr, flush=True)
+                if step == "search":
+                    resume = ["--resume"] if (folder / "config.json").exists() else []
+                    subprocess.run([EFFNAS, "search", "--preset", "b0-local", "--strategy", strategy, "--seed",
+                                    str(seed), "--out", str(folder), "--quiet", *resume], check=True,
+                                   stdout=subprocess.DEVNULL)
+                else:
+                    out = subprocess.run([EFFNAS, "evaluate", str(folder), "--reference", "--seed", "0", "--json",
+                                          "--quiet"], check=True, capture_output=True, text=True).stdout
+                    write_text_atomic(folder / EVAL, out)
+                steps += 1
 
 
 def shown(path: Path) -> Path:
