@@ -105,11 +105,12 @@ def main() -> None:
         run_missing(root, strategies, seeds, args.limit, ppo_from)
 
     print("| strategy | searches done | best proxy reward | vs random | reference acc of the top arch | "
-          "evaluated | MACs of the top arch |")
-    print("|---|---:|---|---:|---|---:|---|")
+          "evaluated | MACs of the top arch | mean reward, first / last 20 trials |")
+    print("|---|---:|---|---:|---|---:|---|---|")
     stats: dict[str, tuple[list[float], list[float], list[float]]] = {}
+    thirds: dict[str, tuple[list[float], list[float]]] = {}
     for strategy in strategies:
-        best, accuracy, macs = [], [], []
+        best, accuracy, macs, first, last = [], [], [], [], []
         for seed in seeds:
             folder = folder_of(root, strategy, seed, ppo_from)
             if not finished(folder):
@@ -117,18 +118,25 @@ def main() -> None:
             record = json.loads((folder / "best.json").read_text())
             best.append(record["reward"])
             macs.append(record["macs"] / 1e6)
+            rewards = [json.loads(line)["reward"] for line in (folder / "trials.jsonl").open()]
+            first.append(statistics.mean(rewards[:20]))
+            last.append(statistics.mean(rewards[-20:]))
             if (folder / EVAL).exists():
                 accuracy.append(json.loads((folder / EVAL).read_text())["accuracy"])
         stats[strategy] = (best, accuracy, macs)
+        thirds[strategy] = (first, last)
     base = stats.get("random", ([], [], []))[0]
     for strategy, (best, accuracy, macs) in stats.items():
         ratio = f"{statistics.mean(best) / statistics.mean(base):.4f}×" if best and base else "–"
         shown_macs = f"{min(macs):.0f}–{max(macs):.0f}M" if macs else "–"
+        first, last = thirds[strategy]
+        learning = f"{statistics.mean(first):.3f} / {statistics.mean(last):.3f}" if first else "–"
         print(f"| {strategy} | {len(best)}/{len(seeds)} | {spread(best)} | {ratio} | {spread(accuracy)} | "
-              f"{len(accuracy)} | {shown_macs} |")
+              f"{len(accuracy)} | {shown_macs} | {learning} |")
     shown_root, shown_ppo = shown(root), "" if ppo_from is None else f" (PPO's: {shown(ppo_from)})"
     print(f"\n60 trials per search (b0-local preset); runs in {shown_root}{shown_ppo}; 'vs random' is the ratio of "
-          "mean best proxy rewards.")
+          "mean best proxy rewards; the last column (mean over seeds of each search's mean trial reward) "
+          "shows whether a strategy learned to propose better candidates.")
 
 
 if __name__ == "__main__":
