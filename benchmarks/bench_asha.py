@@ -43,6 +43,8 @@ from search_spaces.atomic import write_text_atomic  # noqa: E402
 
 EFFNAS = str(Path(sys.executable).with_name("effnas"))
 PROXY = {"subset": 1000, "epochs": 4, "val_size": 500}  # over the b0-local preset's proxy
+MODES = {"none": [], "asha": ["--scheduler", "asha", "--scheduler-opt", "grace_period=1",
+                              "--scheduler-opt", "reduction_factor=3"]}
 
 
 def proxy_config() -> dict:
@@ -50,8 +52,6 @@ def proxy_config() -> dict:
     from nas.presets import get_preset
 
     return {**get_preset("b0-local")["evaluator_configs"]["proxy"], **PROXY}
-MODES = {"none": [], "asha": ["--scheduler", "asha", "--scheduler-opt", "grace_period=1",
-                              "--scheduler-opt", "reduction_factor=3"]}
 
 
 def command(mode: str, seed: int, out: Path) -> list[str]:
@@ -192,9 +192,9 @@ def main() -> int:
     for seed in seeds:
         for mode in MODES:  # (modes interleaved, so a change of load falls on both)
             folder = root / f"{mode}-seed-{seed}"
-            done = folder / "run.json"
-            if done.exists() and json.loads(done.read_text()).get("proxy") == proxy_config():
-                records.append(json.loads(done.read_text()))
+            done = json.loads((folder / "run.json").read_text()) if (folder / "run.json").exists() else None
+            if done is not None and done.get("proxy") == proxy_config():
+                records.append(done)
                 continue
             if args.limit is not None and ran >= args.limit:
                 continue

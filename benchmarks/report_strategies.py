@@ -56,20 +56,18 @@ def run_missing(root: Path, strategies: list[str], seeds: list[int], limit: int 
     for seed in seeds:
         for strategy in strategies:
             folder = folder_of(root, strategy, seed, ppo_from)
-            for step in ("search", "evaluation"):
-                if step == "search" and finished(folder) or step == "evaluation" and (folder / EVAL).exists():
+            search = [EFFNAS, "search", "--preset", "b0-local", "--strategy", strategy, "--seed", str(seed),
+                      "--out", str(folder), "--quiet", *(["--resume"] if (folder / "config.json").exists() else [])]
+            evaluate = [EFFNAS, "evaluate", str(folder), "--reference", "--seed", "0", "--json", "--quiet"]
+            for step, done, command in (("search", finished(folder), search),
+                                        ("evaluation", (folder / EVAL).exists(), evaluate)):
+                if done:
                     continue
                 if limit is not None and steps >= limit:
                     return
                 print(f"{step} {strategy} seed {seed}", file=sys.stderr, flush=True)
-                if step == "search":
-                    resume = ["--resume"] if (folder / "config.json").exists() else []
-                    subprocess.run([EFFNAS, "search", "--preset", "b0-local", "--strategy", strategy, "--seed",
-                                    str(seed), "--out", str(folder), "--quiet", *resume], check=True,
-                                   stdout=subprocess.DEVNULL)
-                else:
-                    out = subprocess.run([EFFNAS, "evaluate", str(folder), "--reference", "--seed", "0", "--json",
-                                          "--quiet"], check=True, capture_output=True, text=True).stdout
+                out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+                if step == "evaluation":
                     write_text_atomic(folder / EVAL, out)
                 steps += 1
 
@@ -107,8 +105,7 @@ def main() -> None:
     print("| strategy | searches done | best proxy reward | vs random | reference acc of the top arch | "
           "evaluated | MACs of the top arch | mean reward, first / last 20 trials |")
     print("|---|---:|---|---:|---|---:|---|---|")
-    stats: dict[str, tuple[list[float], list[float], list[float]]] = {}
-    thirds: dict[str, tuple[list[float], list[float]]] = {}
+    stats: dict[str, tuple[list[float], ...]] = {}  # best, accuracy, macs, first-20 and last-20 mean rewards
     for strategy in strategies:
         best, accuracy, macs, first, last = [], [], [], [], []
         for seed in seeds:
@@ -123,13 +120,11 @@ def main() -> None:
             last.append(statistics.mean(rewards[-20:]))
             if (folder / EVAL).exists():
                 accuracy.append(json.loads((folder / EVAL).read_text())["accuracy"])
-        stats[strategy] = (best, accuracy, macs)
-        thirds[strategy] = (first, last)
-    base = stats.get("random", ([], [], []))[0]
-    for strategy, (best, accuracy, macs) in stats.items():
+        stats[strategy] = (best, accuracy, macs, first, last)
+    base = stats.get("random", ([],))[0]
+    for strategy, (best, accuracy, macs, first, last) in stats.items():
         ratio = f"{statistics.mean(best) / statistics.mean(base):.4f}×" if best and base else "–"
         shown_macs = f"{min(macs):.0f}–{max(macs):.0f}M" if macs else "–"
-        first, last = thirds[strategy]
         learning = f"{statistics.mean(first):.3f} / {statistics.mean(last):.3f}" if first else "–"
         print(f"| {strategy} | {len(best)}/{len(seeds)} | {spread(best)} | {ratio} | {spread(accuracy)} | "
               f"{len(accuracy)} | {shown_macs} | {learning} |")
