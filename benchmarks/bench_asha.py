@@ -3,7 +3,7 @@
 Each (mode, seed) is one `effnas search` on the embedded local Ray with 2 workers, stopped
 (SIGTERM: Ray shut down cleanly) when its budget of wall-clock seconds is spent: PPO (batch 6,
 synchronous generations: the default schedule), soft reward, candidates within ±10% of 400M MACs,
-on the b0-local proxy with 1,000 training images and 4 epochs (so that ASHA has rungs to cut at:
+on the b0-local proxy with (by default) 1,000 training images and 4 epochs (so that ASHA has rungs to cut at:
 grace 1 epoch, reduction factor 3, rungs at epochs 1 and 3), `--scheduler asha` or none. Counted:
 the trials finished within the budget (trials.jsonl, plus rows a synchronous generation still held
 in generation.jsonl), per hour; how many were stopped; the best trial by reward, its architecture's
@@ -21,6 +21,12 @@ run) is started again from scratch. `--limit N` runs at most N runs this call. T
 printed from what is there.
 
     python benchmarks/bench_asha.py [--seeds 0,1,2] [--budget 300] [--out results/bench-asha] [--limit N]
+        [--subset 1000 --epochs 4]
+
+ASHA's saving is capped by the depth of the budget: with grace 1 and reduction factor 3, 4 epochs
+give rungs at 1 and 3 (at most 4 / (16/9) = 2.25x fewer epochs a trial, before its per-epoch
+evaluations), 9 epochs the full three rungs 1, 3, 9 (9 / (21/9) = 3.86x). `--epochs 9 --subset 500
+--out results/bench-asha-9ep` measures that geometry at about the same images × epochs a trial.
 """
 
 from __future__ import annotations
@@ -42,9 +48,10 @@ sys.path.insert(0, str(ROOT))
 from search_spaces.atomic import write_text_atomic  # noqa: E402
 
 EFFNAS = str(Path(sys.executable).with_name("effnas"))
-PROXY = {"subset": 1000, "epochs": 4, "val_size": 500}  # over the b0-local preset's proxy
-MODES = {"none": [], "asha": ["--scheduler", "asha", "--scheduler-opt", "grace_period=1",
-                              "--scheduler-opt", "reduction_factor=3"]}
+PROXY = {"subset": 1000, "epochs": 4, "val_size": 500}  # over the b0-local preset's proxy (--subset/--epochs change it)
+GRACE, REDUCTION = 1, 3
+MODES = {"none": [], "asha": ["--scheduler", "asha", "--scheduler-opt", f"grace_period={GRACE}",
+                              "--scheduler-opt", f"reduction_factor={REDUCTION}"]}
 
 
 def proxy_config() -> dict:
@@ -145,6 +152,37 @@ def one_run(folder: Path, mode: str, seed: int, budget: float) -> dict:
     return record
 
 
+def rung_fractions(max_t: int) -> dict[int, float]:
+    """ASHA's steady state (every rung full, results exchangeable): the share of trials that end at each
+    epoch — a 1/REDUCTION share of those reaching rung GRACE·REDUCTION^k is promoted past it."""
+    rungs, epoch = [], GRACE
+    while epoch < max_t:
+        rungs.append(epoch)
+        epoch *= REDUCTION
+    shares = {rung: REDUCTION ** -k * (1 - 1 / REDUCTION) for k, rung in enumerate(rungs)}
+    return {**shares, max_t: REDUCTION ** -len(rungs)}
+
+
+def steady_state(root: Path, records: list[dict], seeds: list[int]) -> str:
+    """ASHA / none in trials per hour if every rung were full: ASHA's mean trial seconds by the epoch a trial
+    ended at (its runs pooled) weighted by `rung_fractions`, against no scheduler's mean trial seconds."""
+    seconds: dict[str, dict[int, list[float]]] = {mode: {} for mode in MODES}
+    for record in records:
+        if record["seed"] not in seeds:
+            continue
+        for row in rows_of(root / f"{record['mode']}-seed-{record['seed']}" / "search"):
+            seconds[record["mode"]].setdefault(row.get("epochs", PROXY["epochs"]), []).append(row["seconds"])
+    shares = rung_fractions(PROXY["epochs"])
+    if not seconds["none"] or any(epoch not in seconds["asha"] for epoch in shares):
+        return ""
+    asha = sum(share * statistics.mean(seconds["asha"][epoch]) for epoch, share in shares.items())
+    none = statistics.mean(s for values in seconds["none"].values() for s in values)
+    by_rung = ", ".join(f"{100 * share:.0f}% at epoch {epoch} ({statistics.mean(seconds['asha'][epoch]):.2f} s)"
+                        for epoch, share in shares.items())
+    return (f"- steady state (projected, every rung full): {by_rung} → {asha:.2f} s a trial against {none:.2f} s "
+            f"without a scheduler: {none / asha:.2f}x trials per hour")
+
+
 def table(records: list[dict], seeds: list[int]) -> str:
     lines = ["| mode | seed | trials in budget | trials/h | stopped | epochs trained | best trial | best: proxy acc "
              "(full budget) | best: reward (full budget) | best: reference acc | per-epoch eval share | "
@@ -185,7 +223,10 @@ def main() -> int:
     parser.add_argument("--budget", type=float, default=300.0, help="wall-clock seconds per run (default 300)")
     parser.add_argument("--out", default=str(ROOT / "results" / "bench-asha"))
     parser.add_argument("--limit", type=int, default=None, help="at most N new runs this call")
+    parser.add_argument("--subset", type=int, default=PROXY["subset"], help="training images a trial")
+    parser.add_argument("--epochs", type=int, default=PROXY["epochs"], help="epochs a trial (ASHA's max_t)")
     args = parser.parse_args()
+    PROXY.update(subset=args.subset, epochs=args.epochs)
     seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
     root = Path(args.out)
     records, ran = [], 0
@@ -207,6 +248,7 @@ def main() -> int:
             write_text_atomic(root / f"{record['mode']}-seed-{record['seed']}" / "run.json",
                               json.dumps(record, indent=1))
     print(table(records, seeds))
+    print(steady_state(root, records, seeds))
     return 0
 
 
