@@ -11,9 +11,9 @@ proxy accuracy at the full budget (a stopped best is re-run to all 4 epochs inli
 one's metric is that already, the per-epoch reports leaving training unchanged), the reward from
 it, and — what judges "best not worse" — its accuracy at the converged reference set's budget
 (`effnas evaluate --reference --seed 0`, trained inline after the runs, cached by architecture in
---out/reference-evals.jsonl); and the cost of the per-epoch held-out evaluations
-(Σ epoch_eval_seconds / Σ trial seconds). The budget includes starting Ray and the workers (the
-same for both modes).
+--out/reference-evals.jsonl); and the cost of the held-out evaluations at the rungs (before
+2026-12-01: after every epoch) (Σ epoch_eval_seconds / Σ trial seconds). The budget includes
+starting Ray and the workers (the same for both modes).
 
 Resumable: each run's folder under --out gets run.json when done and is skipped afterwards (unless
 it was made with another proxy config: then it runs again); a folder without it (an interrupted

@@ -25,8 +25,8 @@ _HOOK: ContextVar = ContextVar("test_epoch_hook", default=None)
 
 
 @contextlib.contextmanager
-def on_epoch(callback):
-    token = _HOOK.set(callback)
+def on_epoch(callback, at=None):
+    token = _HOOK.set((callback, at))
     try:
         yield
     finally:
@@ -41,9 +41,9 @@ def epoch_metric(arch, config):
     """search_helpers' cheap metric, reached over `epochs` epochs (half of it after none)."""
     final = search_helpers.cheap_metric(arch, config)["metric"]
     total = epochs(config)
-    hook = _HOOK.get()
+    hook, at = _HOOK.get() or (None, None)
     for epoch in range(1, total):
-        if hook is not None:
+        if hook is not None and (at is None or epoch in at):
             hook({"metric": final * (0.5 + 0.5 * epoch / total), "evaluator": "test-epochs", "epoch": epoch})
     return {"metric": final, "evaluator": "test-epochs"}
 
@@ -92,7 +92,7 @@ def test_scheduler_options_are_checked():
     for name, options, evaluator_config, message in bad:
         with pytest.raises(InputError, match=message):
             check_scheduler(name, options, evaluator, evaluator_config)
-    with pytest.raises(InputError, match="reports after every epoch"):
+    with pytest.raises(InputError, match="reports per epoch"):
         check_scheduler("asha", None, "zero-cost", {})
 
 
@@ -102,7 +102,7 @@ def test_search_config_and_cli_flag(tmp_path, run_cli):
     assert config(scheduler_options={"grace_period": 2})["scheduler_options"]["grace_period"] == 2
     code, out, err = run_cli("search", "--target", "400M", "--evaluator", "zero-cost", "--scheduler", "asha",
                              "--trials", "2", "--out", tmp_path / "a")
-    assert code == 2 and err.count("\n") == 1 and "reports after every epoch" in err
+    assert code == 2 and err.count("\n") == 1 and "reports per epoch" in err
     code, out, err = run_cli("search", "--target", "400M", "--evaluator", "proxy", "--scheduler", "fast",
                              "--trials", "2", "--out", tmp_path / "b")
     assert code == 2 and "unknown scheduler 'fast'" in err and err.count("\n") == 1
@@ -148,6 +148,11 @@ def test_proxy_reports_each_epoch_without_changing_its_result():
     assert hooked["metric"] == plain["metric"] and hooked["epoch_losses"] == plain["epoch_losses"]
     assert "epoch" not in plain and "epoch_eval_seconds" not in plain
     assert all(0.0 <= r["metric"] <= 1.0 and r["steps"] == 4 * r["epoch"] for r in reports)
+    at_two: list[dict] = []
+    with proxy.on_epoch(at_two.append, at=[2]):  # (a scheduler's rungs: no held-out pass after epoch 1)
+        sparse = proxy.evaluate(arch, options)
+    assert [r["epoch"] for r in at_two] == [2] and at_two[0]["metric"] == reports[1]["metric"]
+    assert sparse["metric"] == plain["metric"] and sparse["epoch_losses"] == plain["epoch_losses"]
     assert proxy.epochs({"epochs": 2.5}) == 3 and proxy.epochs({"epochs": 0.5}) == 1
 
 
@@ -159,8 +164,9 @@ def test_asha_records_stopped_trials_and_the_strategy_learns_from_them(tmp_path)
     stopped = [row for row in rows if row["stopped"]]
     assert 0 < len(stopped) < 12
     objective = Objective.from_config(config())
-    for row in rows:
-        assert len(row["epoch_metrics"]) == (row["epochs"] if row["stopped"] else 4)
+    for row in rows:  # (4 epochs, grace 1, reduction factor 3: rungs at epochs 1 and 3, reports only there)
+        assert row["metric_epochs"] == [e for e in (1, 3) if e <= row["epochs"]] + ([] if row["stopped"] else [4])
+        assert len(row["epoch_metrics"]) == len(row["metric_epochs"])
         assert row["metric"] == row["epoch_metrics"][-1]
         assert row["reward"] == pytest.approx(objective.reward(row["metric"], row["macs"]))
     assert all(row["epochs"] < 4 for row in stopped)
@@ -171,10 +177,36 @@ def test_asha_records_stopped_trials_and_the_strategy_learns_from_them(tmp_path)
     assert len(saved["keys"]) == 12  # every trial, stopped ones included, observed
 
 
+def test_rung_epochs_are_the_brackets_milestones():
+    evaluator = _install()
+
+    def rungs(name, options, epochs):
+        return Scheduling.from_config(name, options, evaluator, {"epochs": epochs}).rung_epochs()
+
+    assert rungs("asha", None, 4) == rungs("asha", None, 9) == (1, 3) and rungs("asha", None, 27) == (1, 3, 9)
+    assert rungs("hyperband", None, 9) == (1, 3)  # (brackets 0-2: rungs {1, 3, 9}, {3, 9}, {9}; 9 is max_t)
+    assert rungs("asha", {"reduction_factor": 2.5}, 10) == (1, 3, 7)  # milestones 1, 2.5, 6.25
+    assert rungs("asha", {"grace_period": 2, "reduction_factor": 2}, 4) == (2,)
+    assert rungs("asha", {"grace_period": 3}, 3) == ()
+
+
+def test_reports_at_the_rungs_only_decide_as_reports_after_every_epoch(tmp_path, monkeypatch):
+    """The scheduler decides only at its rungs, so skipping the held-out evaluations between them
+    changes no decision: the same trials stop at the same epochs with the same metrics."""
+    run_search(config(trials=12, evaluator_config={"epochs": 9}), tmp_path / "rungs")
+    monkeypatch.setattr(Scheduling, "rung_epochs", lambda self: tuple(range(1, self.max_t)))
+    run_search(config(trials=12, evaluator_config={"epochs": 9}), tmp_path / "every")
+    rungs, every = (Ledger(tmp_path / name).read() for name in ("rungs", "every"))
+    assert any(row["stopped"] for row in rungs) and any(not row["stopped"] for row in rungs)
+    assert [(r["trial"], r["stopped"], r["epochs"], r["metric"], r["reward"]) for r in rungs] == \
+        [(r["trial"], r["stopped"], r["epochs"], r["metric"], r["reward"]) for r in every]
+    assert max(len(row["epoch_metrics"]) for row in rungs) == 3 < max(len(row["epoch_metrics"]) for row in every)
+
+
 def test_no_scheduler_rows_are_unchanged(tmp_path):
     run_search(config(trials=3, scheduler=None), tmp_path / "plain")
     rows = Ledger(tmp_path / "plain").read()
-    assert all(not {"stopped", "epochs", "epoch_metrics"} & set(row) for row in rows)
+    assert all(not {"stopped", "epochs", "epoch_metrics", "metric_epochs"} & set(row) for row in rows)
     assert all("epoch_eval_seconds" not in row["details"] for row in rows)
 
 

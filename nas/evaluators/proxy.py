@@ -32,7 +32,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -176,21 +176,24 @@ def on_step(callback: Callable[[int, int], None]) -> Iterator[None]:
         _ON_STEP.reset(token)
 
 
-# called with the evaluation's result so far (evaluate's keys plus "epoch") after each epoch but the last
-# of an evaluation in this context (the last one is evaluate's own result); None: no per-epoch
-# evaluation, and none of its cost (a search without a trial scheduler)
-_ON_EPOCH: ContextVar[Callable[[dict[str, Any]], None] | None] = ContextVar("proxy_on_epoch", default=None)
+# (callback, the epochs to report at or None for every one): called with the evaluation's result so far
+# (evaluate's keys plus "epoch") after those epochs but the last of an evaluation in this context (the
+# last one is evaluate's own result); None: no per-epoch evaluation, and none of its cost (a search
+# without a trial scheduler)
+_ON_EPOCH: ContextVar[tuple[Callable[[dict[str, Any]], None], frozenset[int] | None] | None] = ContextVar(
+    "proxy_on_epoch", default=None)
 
 
 @contextlib.contextmanager
-def on_epoch(callback: Callable[[dict[str, Any]], None]) -> Iterator[None]:
-    """Call `callback(result)` after each epoch but the last of the evaluations run inside this block,
-    with the held-out accuracy then (`result`: evaluate's keys, "metric" the accuracy, plus "epoch":
-    1, 2, ...; the final result has "epoch" = `epochs(config)`). Each costs a BN recalibration and a
-    pass over the held-out images; it does not change the training (the RNG state is kept), so the
-    final metric is the one an evaluation without the hook returns. An exception raised by `callback`
-    ends the evaluation (a trial scheduler stopping the trial)."""
-    token = _ON_EPOCH.set(callback)
+def on_epoch(callback: Callable[[dict[str, Any]], None], at: Collection[int] | None = None) -> Iterator[None]:
+    """Call `callback(result)` after each epoch but the last of the evaluations run inside this block
+    (only after the epochs in `at` when given: a scheduler's rungs), with the held-out accuracy then
+    (`result`: evaluate's keys, "metric" the accuracy, plus "epoch": 1, 2, ...; the final result has
+    "epoch" = `epochs(config)`). Each costs a BN recalibration and a pass over the held-out images;
+    it does not change the training (the RNG state is kept), so the final metric is the one an
+    evaluation without the hook returns. An exception raised by `callback` ends the evaluation (a
+    trial scheduler stopping the trial)."""
+    token = _ON_EPOCH.set((callback, None if at is None else frozenset(int(epoch) for epoch in at)))
     try:
         yield
     finally:
@@ -263,7 +266,8 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     into pinned memory on CUDA; the batches and the metric do not depend on the worker count. Returns
     metric (= accuracy, in [0, 1]), train_loss (mean of the last epoch's steps, nats), epoch_losses
     (mean per epoch), val_loss, steps, proxy (description), timings (s). Inside an `on_epoch` block the
-    held-out accuracy is also measured and reported after every epoch but the last, and the result adds
+    held-out accuracy is also measured and reported after every epoch but the last (those in its `at`
+    when given), and the result adds
     "epoch" (= `epochs(config)`) and "epoch_eval_seconds" (the per-epoch evaluations' cost).
     """
     start, cpu_start = time.perf_counter(), time.process_time()
@@ -331,10 +335,12 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
             "cpu_seconds": time.process_time() - cpu_start,
         }
 
-    hook = _ON_EPOCH.get()
+    hook, report_at = _ON_EPOCH.get() or (None, None)
     epoch_eval = [0.0]  # seconds spent on the per-epoch evaluations
 
     def after_epoch(epoch: int, losses: list[float]) -> None:
+        if report_at is not None and epoch not in report_at:
+            return
         began = time.perf_counter()
         forked = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=forked):  # (BN recalibration runs dropout: keep the training's RNG)

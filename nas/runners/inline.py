@@ -26,6 +26,7 @@ def run_inline(source: Source, on_result: Callable[[dict[str, Any]], None], eval
     threads a Ray trial of `cpus_per_trial` CPUs would have, so its metric is the same. `scheduler`:
     stop trials early as it decides (its history replayed first)."""
     referee = Referee(scheduler.build()) if scheduler is not None else None
+    rungs = scheduler.rung_epochs() if scheduler is not None else None
     while (item := source()) is not None:
         key, arch = item
         threads = trial_threads(cpus_per_trial)
@@ -33,5 +34,5 @@ def run_inline(source: Source, on_result: Callable[[dict[str, Any]], None], eval
             on_result(evaluate_trial(key, arch.to_dict(), evaluator, config, threads=threads))
             continue
         on_result(referee.run(key, lambda on_epoch, key=key, arch=arch, threads=threads: evaluate_trial(
-            key, arch.to_dict(), evaluator, config, threads=threads, on_epoch=on_epoch)))
+            key, arch.to_dict(), evaluator, config, threads=threads, on_epoch=on_epoch, report_at=rungs)))
     return []

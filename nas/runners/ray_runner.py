@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -250,10 +250,10 @@ def _max_concurrent(max_concurrent: int | None, cpus_per_trial: float) -> int:
 
 def _searcher(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], None],
               on_failure: Callable[[str], None] | None, failed: list[str], evaluator: str,
-              config: Mapping[str, Any], cpus_per_trial: float, report_epochs: bool = False) -> Any:
+              config: Mapping[str, Any], cpus_per_trial: float, report_epochs: Sequence[int] | None = None) -> Any:
     """The strategy as a Tune Searcher: asks `source` for the next candidate and reports back
-    (failed keys appended to `failed`). `report_epochs` (a trial scheduler is on): trials report
-    after every epoch, and a trial the scheduler stops completes with its last report's row."""
+    (failed keys appended to `failed`). `report_epochs` (a trial scheduler is on: its rung epochs):
+    trials report after those, and a trial the scheduler stops completes with its last report's row."""
     from ray.tune.search import Searcher
 
     from ..threads import trial_threads
@@ -275,7 +275,7 @@ def _searcher(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], N
             self.keys[trial_id] = key
             trial = {"key": key, "arch": arch.to_dict(), "evaluator": evaluator, "config": dict(config),
                      "threads": trial_threads(cpus_per_trial)}
-            return {**trial, "report_epochs": True} if report_epochs else trial
+            return trial if report_epochs is None else {**trial, "report_epochs": list(report_epochs)}
 
         def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
             key = self.keys.pop(trial_id, None)
@@ -341,7 +341,8 @@ def run_ray(source: Callable[[], Any], on_result: Callable[[dict[str, Any]], Non
         check_fits(cpus_per_trial, gpus_per_trial)
         max_concurrent = _max_concurrent(max_concurrent, cpus_per_trial)
         searcher = ConcurrencyLimiter(_searcher(source, on_result, on_failure, failed, evaluator, config,
-                                                cpus_per_trial, report_epochs=scheduler is not None),
+                                                cpus_per_trial,
+                                                report_epochs=None if scheduler is None else scheduler.rung_epochs()),
                                       max_concurrent=max_concurrent)
         tuner = _tuner(searcher, storage, cpus_per_trial, gpus_per_trial, max_failures,
                        scheduler.build() if scheduler is not None else None)

@@ -1,14 +1,18 @@
 """Trial schedulers (`--scheduler asha|hyperband`): which, with what options, and how a runner drives one.
 
 Early stopping (`--scheduler asha|hyperband`, a :class:`Scheduling`): an evaluator that reports
-after every epoch (its module has ``on_epoch(callback)`` and ``epochs(config)``: the proxy) gives
-the trial's row after each epoch; the runner hands each to Ray Tune's scheduler, with the epoch as
-its time attribute and "metric" (max) as its metric, and the scheduler may stop the trial there.
-Rows under a scheduler add "stopped" (true: the scheduler ended it), "epochs" (the epoch its
-metric was measured after: max_t for a trial that ran to the end) and "epoch_metrics" (the
-held-out metric after each epoch). A stopped trial's row is its last report: its metric, and so
-its reward, is the held-out accuracy at the epoch it reached. Without a scheduler rows are as
-they always were (no per-epoch evaluation, no extra keys).
+per epoch (its module has ``on_epoch(callback, at)`` and ``epochs(config)``: the proxy) gives the
+trial's row after each of the scheduler's rung epochs (``Scheduling.rung_epochs``: the scheduler
+decides nowhere else — a report between rungs finds its rung already recorded and continues — so
+the decisions are those of a report after every epoch, without the held-out evaluations between);
+the runner hands each to Ray Tune's scheduler, with the epoch as its time attribute and "metric"
+(max) as its metric, and the scheduler may stop the trial there. Rows under a scheduler add
+"stopped" (true: the scheduler ended it), "epochs" (the epoch its metric was measured after: max_t
+for a trial that ran to the end), "epoch_metrics" (the held-out metric after each report) and
+"metric_epochs" (the epochs of those reports; rows written before it existed reported after every
+epoch). A stopped trial's row is its last report: its metric, and so its reward, is the held-out
+accuracy at the epoch it reached. Without a scheduler rows are as they always were (no per-epoch
+evaluation, no extra keys).
 
 The runners drive the same scheduler object: Ray through Tune (``TuneConfig(scheduler=...)``),
 the inline runner by calling it exactly as Tune's controller does (:class:`Referee`:
@@ -95,7 +99,7 @@ def check_scheduler(name: str | None, options: Mapping[str, Any] | None, evaluat
     values = read(SchedulerOptions, options or {}, "", STYLE)
     max_t = _epochs(evaluator, evaluator_config)
     if max_t is None:
-        raise InputError(f"--scheduler {name} needs an evaluator that reports after every epoch (proxy); "
+        raise InputError(f"--scheduler {name} needs an evaluator that reports per epoch (proxy); "
                          f"{evaluator} does not")
     if values["grace_period"] > max_t:
         raise InputError(f"scheduler grace_period {values['grace_period']} is more than the {max_t} epoch(s) a "
@@ -138,6 +142,14 @@ class Scheduling:
         max_t = _epochs(evaluator, evaluator_config)
         return cls(name, max_t, values["grace_period"], values["reduction_factor"], values["brackets"],
                    tuple(history))
+
+    def rung_epochs(self) -> tuple[int, ...]:
+        """The epochs before max_t at which a rung of any bracket falls, where trials report: bracket s
+        has rungs grace · rf^(k+s) for k < ⌊log(max_t / grace) / log rf⌋ − s + 1 (Ray's _Bracket),
+        and a rung at a fractional epoch is reached by the report after the epoch that passes it."""
+        count = int(math.log(self.max_t / self.grace_period) / math.log(self.reduction_factor) + 1 + 1e-9)
+        milestones = {self.grace_period * self.reduction_factor ** k for k in range(count)}
+        return tuple(sorted({math.ceil(m - 1e-9) for m in milestones if m < self.max_t}))
 
     def build(self) -> Any:
         """A fresh Ray Tune scheduler, with the history replayed into it."""
@@ -217,7 +229,8 @@ class Referee:
             return
         trial = _Trial(str(row["trial"]))
         self.scheduler.on_trial_add(None, trial)
-        reports = [{"epochs": epoch, "metric": metric} for epoch, metric in enumerate(metrics[:-1], start=1)]
+        epochs = row.get("metric_epochs") or list(range(1, len(metrics)))  # (older rows: after every epoch)
+        reports = [{"epochs": epoch, "metric": metric} for epoch, metric in zip(epochs, metrics[:-1], strict=False)]
         reports.append({"epochs": row["epochs"], "metric": metrics[-1]})
         for report in reports:
             if self._stops(trial, report):

@@ -1,8 +1,9 @@
 """One trial: build the Arch, measure its cost, call the evaluator, time it. Runs in any process
 (inline driver or a Ray worker), so it lives in the installed package and takes plain JSON data.
 
-Under a trial scheduler (nas.runners.schedulers) an evaluator that reports after every epoch gives
-the row after each epoch (`on_epoch`); rows then add "stopped", "epochs" and "epoch_metrics".
+Under a trial scheduler (nas.runners.schedulers) an evaluator that reports per epoch gives the row
+after each of the scheduler's rung epochs (`on_epoch`, `report_at`); rows then add "stopped",
+"epochs", "epoch_metrics" and "metric_epochs" (the epochs those metrics were measured after).
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import importlib
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from search_spaces import Arch, InputError
@@ -36,7 +37,7 @@ def _row(key: str, model: Arch, cost: Any, result: Mapping[str, Any], seconds: f
 
 
 def epoch_module(evaluator: str) -> Any | None:
-    """The module of `evaluator` when it reports after every epoch (has on_epoch and epochs), else None."""
+    """The module of `evaluator` when it reports per epoch (has on_epoch and epochs), else None."""
     get_evaluator(evaluator)
     module = importlib.import_module(EVALUATORS[evaluator].split(":")[0])
     return module if callable(getattr(module, "on_epoch", None)) and callable(getattr(module, "epochs", None)) \
@@ -44,13 +45,16 @@ def epoch_module(evaluator: str) -> Any | None:
 
 
 def evaluate_trial(key: str, arch: Mapping[str, Any], evaluator: str, config: Mapping[str, Any],
-                   threads: int | None = None, on_epoch: OnEpoch | None = None) -> dict[str, Any]:
+                   threads: int | None = None, on_epoch: OnEpoch | None = None,
+                   report_at: Collection[int] | None = None) -> dict[str, Any]:
     """Row of a finished trial: trial, arch (JSON dict), params, macs (full resolution), metric,
     seconds (wall time of the evaluation), worker (host:pid), evaluator and its details. `threads`:
     torch threads of the evaluation (the runners pass `trial_threads(cpus_per_trial)`, so a metric
     does not depend on where it ran); None leaves them as they are. `on_epoch(row)`: called after
     each epoch but the last with the row the trial would have if it stopped there (a trial
-    scheduler is on; the evaluator must report per epoch); an exception it raises ends the trial."""
+    scheduler is on; the evaluator must report per epoch) — only after the epochs in `report_at` when
+    given (the scheduler's rungs: it decides nowhere else, and each report costs a held-out
+    evaluation); an exception it raises ends the trial."""
     start = time.perf_counter()
     model = Arch.from_dict(dict(arch))
     cost = model.cost()
@@ -60,34 +64,40 @@ def evaluate_trial(key: str, arch: Mapping[str, Any], evaluator: str, config: Ma
         return _row(key, model, cost, result, time.perf_counter() - start, evaluator)
     module = epoch_module(evaluator)
     if module is None:
-        raise InputError(f"evaluator {evaluator} does not report after every epoch, so no trial scheduler can stop it")
+        raise InputError(f"evaluator {evaluator} does not report per epoch, so no trial scheduler can stop it")
     metrics: list[float] = []
+    measured: list[int] = []
 
     def report(partial: dict[str, Any]) -> None:
         metrics.append(float(partial["metric"]))
+        measured.append(int(partial["epoch"]))
         row = _row(key, model, cost, partial, time.perf_counter() - start, evaluator)
-        on_epoch({**row, "stopped": True, "epochs": int(partial["epoch"]), "epoch_metrics": list(metrics)})
+        on_epoch({**row, "stopped": True, "epochs": measured[-1], "epoch_metrics": list(metrics),
+                  "metric_epochs": list(measured)})
 
-    with torch_threads(threads), module.on_epoch(report):
+    with torch_threads(threads), module.on_epoch(report, report_at):
         result = get_evaluator(evaluator)(model, dict(config))
     metrics.append(float(result["metric"]))
+    measured.append(int(module.epochs(config)))
     row = _row(key, model, cost, result, time.perf_counter() - start, evaluator)
-    return {**row, "stopped": False, "epochs": int(module.epochs(config)), "epoch_metrics": metrics}
+    return {**row, "stopped": False, "epochs": measured[-1], "epoch_metrics": metrics, "metric_epochs": measured}
 
 
 def tune_trainable(config: dict[str, Any]) -> None:
     """Ray Tune function trainable: evaluate one candidate and `tune.report` its row (as JSON). Under
-    a trial scheduler ("report_epochs"), also after every epoch, with "epoch" (the scheduler's time)."""
+    a trial scheduler ("report_epochs": its rung epochs), also after each of those, with "epoch" (the
+    scheduler's time)."""
     import json
 
     from ray import tune
 
-    if config.get("report_epochs"):
+    if config.get("report_epochs") is not None:
         def report(row: dict[str, Any]) -> None:
             tune.report({"metric": row["metric"], "epoch": row["epochs"], "row": json.dumps(row)})
 
         row = evaluate_trial(config["key"], config["arch"], config["evaluator"], config["config"],
-                             threads=int(config.get("threads", 1)), on_epoch=report)
+                             threads=int(config.get("threads", 1)), on_epoch=report,
+                             report_at=config["report_epochs"])
         report(row)  # (max_t: the scheduler stops it here, recording its last rung)
         return
     row = evaluate_trial(config["key"], config["arch"], config["evaluator"], config["config"],
