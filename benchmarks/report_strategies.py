@@ -10,7 +10,7 @@ each beside random search's. `--run` runs what is missing, resumably (`--limit N
 searches or evaluations this call), so the comparison is spread over sessions.
 
     python benchmarks/report_strategies.py [--strategies ppo,evolution,random,nni-evolution,nni-tpe]
-        [--seeds 0,1,2,3,4] [--run [--limit N]]
+        [--seeds 0,1,2,3,4] [--run [--limit N]] [--proposals N]
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ def main() -> None:
                         help="PPO's searches: this folder's seed-S runs (the b0-local search); '' to run them here")
     parser.add_argument("--run", action="store_true", help="run the missing searches and evaluations")
     parser.add_argument("--limit", type=int, help="with --run: at most this many new searches/evaluations")
+    parser.add_argument("--proposals", type=int, default=0, metavar="N",
+                        help="also: where each finished search's strategy proposes next (N draws, before the band)")
     args = parser.parse_args()
     strategies = args.strategies.split(",")
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -106,8 +108,11 @@ def main() -> None:
           "evaluated | MACs of the top arch | mean reward, first / last 20 trials |")
     print("|---|---:|---|---:|---|---:|---|---|")
     stats: dict[str, tuple[list[float], ...]] = {}  # best, accuracy, macs, first-20 and last-20 mean rewards
+    ledgers: dict[str, list[list[float]]] = {}  # every finished search's trial rewards, in trial order
+    runs: dict[str, list[Path]] = {}  # every finished search's folder
     for strategy in strategies:
         best, accuracy, macs, first, last = [], [], [], [], []
+        ledgers[strategy], runs[strategy] = [], []
         for seed in seeds:
             folder = folder_of(root, strategy, seed, ppo_from)
             if not finished(folder):
@@ -116,6 +121,8 @@ def main() -> None:
             best.append(record["reward"])
             macs.append(record["macs"] / 1e6)
             rewards = [json.loads(line)["reward"] for line in (folder / "trials.jsonl").open()]
+            ledgers[strategy].append(rewards)
+            runs[strategy].append(folder)
             first.append(statistics.mean(rewards[:20]))
             last.append(statistics.mean(rewards[-20:]))
             if (folder / EVAL).exists():
@@ -132,6 +139,73 @@ def main() -> None:
     print(f"\n60 trials per search (b0-local preset); runs in {shown_root}{shown_ppo}; 'vs random' is the ratio of "
           "mean best proxy rewards; the last column (mean over seeds of each search's mean trial reward) "
           "shows whether a strategy learned to propose better candidates.")
+    print()
+    print(ceiling_table(ledgers, stats.get("random", ([],))[0]))
+    if args.proposals:
+        print()
+        print(proposal_table(runs, args.proposals))
+
+
+def ceiling_table(ledgers: dict[str, list[list[float]]], random_bests: list[float]) -> str:
+    """Does a better proposal distribution raise the best of 60, or only the average? For each strategy
+    (its finished searches pooled): the share of its last 20 trials at least as good as random search's
+    median best, and within 5 points of it, and its highest trial reward; then the pooled top rewards."""
+    if not random_bests:
+        return "(no random search finished: no ceiling table)"
+    bar = statistics.median(random_bests)
+    lines = [f"| strategy | last-20 trials ≥ random's median best ({bar:.3f}) | last-20 trials ≥ {bar - 0.05:.3f} | "
+             "highest trial reward |", "|---|---:|---:|---:|"]
+    for strategy, searches in ledgers.items():
+        if not searches:
+            continue
+        late = [reward for rewards in searches for reward in rewards[-20:]]
+        near = [sum(reward >= floor for reward in late) / len(late) for floor in (bar, bar - 0.05)]
+        top = max(reward for rewards in searches for reward in rewards)
+        lines.append(f"| {strategy} | {100 * near[0]:.0f}% | {100 * near[1]:.0f}% | {top:.3f} |")
+    pooled = sorted((reward for searches in ledgers.values() for rewards in searches for reward in rewards),
+                    reverse=True)
+    lines.append("")
+    lines.append(f"Pooled over all {len(pooled)} trials of the finished searches: top rewards "
+                 f"{', '.join(f'{reward:.3f}' for reward in pooled[:5])}; "
+                 f"{sum(reward > 0.8 for reward in pooled)} above 0.80, "
+                 f"{sum(reward >= bar for reward in pooled)} at or above random's median best.")
+    return "\n".join(lines)
+
+
+def proposal_table(folders: dict[str, list[Path]], draws: int) -> str:
+    """Where each strategy proposes after its search, before the cost band: its saved state (strategy.pt)
+    restored, `draws` proposals of the unbanded strategy, each discarded untried; their MACs against the
+    band, and the band's rejections per trial over the search (the band's `rejected` count / trials)."""
+    import numpy as np
+    import torch
+
+    from nas.objective import Objective
+    from nas.search import search_strategy
+    from nas.strategies.band import band_limits
+    from search_spaces import MnasNetSpace
+
+    lines = [f"| strategy | searches | rejected proposals per trial | median MACs of {draws} proposals after the "
+             "search | below the band | in it | above it |", "|---|---:|---|---:|---:|---:|---:|"]
+    for strategy, runs in folders.items():
+        if not runs:
+            continue
+        rejected, costs = [], []
+        for folder in runs:
+            config = json.loads((folder / "config.json").read_text())
+            space, objective = MnasNetSpace(filters=config["space"]), Objective.from_config(config)
+            banded = search_strategy(config, space, objective)
+            banded.load_state_dict(torch.load(folder / "strategy.pt", weights_only=True)["strategy"])
+            rejected.append(banded.rejected / config["trials"])
+            low, high = band_limits(objective.target, config["band"])
+            for _ in range(draws):
+                trial_id, tokens = banded.inner.propose()
+                costs.append(objective.cost(space.decode(tokens)))
+                banded.inner.discard(trial_id)
+        drawn = np.array(costs)
+        shares = [(drawn < low).mean(), ((drawn >= low) & (drawn <= high)).mean(), (drawn > high).mean()]
+        lines.append(f"| {strategy} | {len(runs)} | {min(rejected):.1f}–{max(rejected):.1f} | "
+                     f"{np.median(drawn) / 1e6:.0f}M | " + " | ".join(f"{100 * share:.0f}%" for share in shares) + " |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
