@@ -267,8 +267,8 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     metric (= accuracy, in [0, 1]), train_loss (mean of the last epoch's steps, nats), epoch_losses
     (mean per epoch), val_loss, steps, proxy (description), timings (s). Inside an `on_epoch` block the
     held-out accuracy is also measured and reported after every epoch but the last (those in its `at`
-    when given), and the result adds
-    "epoch" (= `epochs(config)`) and "epoch_eval_seconds" (the per-epoch evaluations' cost).
+    when given), and the result adds "epoch" (= `epochs(config)`) and "epoch_eval_seconds" (the
+    per-epoch evaluations' cost).
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)
