@@ -45,7 +45,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from search_spaces.atomic import write_text_atomic  # noqa: E402
+from search_spaces.atomic import append_bytes, write_text_atomic  # noqa: E402
 
 EFFNAS = str(Path(sys.executable).with_name("effnas"))
 PROXY = {"subset": 1000, "epochs": 4, "val_size": 500}  # over the b0-local preset's proxy (--subset/--epochs change it)
@@ -98,15 +98,19 @@ def reference_accuracy(root: Path, arch: dict) -> float:
     cache = root / "reference-evals.jsonl"
     if cache.exists():
         for line in cache.read_text().splitlines():
-            row = json.loads(line)
+            try:
+                row = json.loads(line)
+            except ValueError:  # a line cut short by a killed run: that architecture is trained again
+                continue
             if row["key"] == key:
                 return row["accuracy"]
     architecture = Arch.from_dict(arch)
     print("  training the best at the reference budget ...", file=sys.stderr, flush=True)
     result = get_evaluator("proxy")(architecture, reference_config_for(architecture, 0))
-    with cache.open("a") as handle:
-        handle.write(json.dumps({"key": key, "accuracy": result["metric"], "train_loss": result.get("train_loss"),
-                                 "seconds": result["seconds"]}) + "\n")
+    row = {"key": key, "accuracy": result["metric"], "train_loss": result.get("train_loss"),
+           "seconds": result["seconds"]}
+    cut = cache.exists() and not cache.read_bytes().endswith(b"\n") and cache.stat().st_size > 0
+    append_bytes(cache, (("\n" if cut else "") + json.dumps(row) + "\n").encode())  # one write, fsynced
     return result["metric"]
 
 
