@@ -8,7 +8,11 @@ reference accuracy with p-values, each proxy's own seed-to-seed τ, the referenc
 (the ceiling) and median seconds per trial. Scores are cached in --work (resumable; committed).
 
     python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,mnist-b0-local,...] [--seeds 0,1]
-        [--half even|odd] [--jobs 1]
+        [--half even|odd] [--jobs 1] [--no-zero-cost]
+
+With 4 or more seeds it also prints, per proxy, τ against the reference of the mean over 1, 2, 4, ...
+seeds, and the seed-to-seed τ of those means (split halves): is the gap to the reference noise
+(more seeds close it) or disagreement (they do not)?
 """
 
 from __future__ import annotations
@@ -75,6 +79,23 @@ def correlate(xs: list[float], ys: list[float]) -> tuple[float, float, float, fl
     return float(tau.statistic), float(tau.pvalue), float(rho.statistic), float(rho.pvalue)
 
 
+def averaging(name: str, per_key: dict[str, dict[int, dict]], keys: list[str], seeds: list[int],
+              truth: list[float]) -> str:
+    """τ vs the reference of the mean over the first n seeds (n = 1, 2, 4, ...; for n = 1 the mean of
+    each seed's τ), and the τ between the means of the first and the next n seeds."""
+    def mean_of(group: list[int]) -> list[float]:
+        return [statistics.mean(per_key[k][seed]["metric"] for seed in group) for k in keys]
+
+    parts, n = [], 1
+    while n <= len(seeds):
+        groups = [seeds[i:i + n] for i in range(0, len(seeds) - n + 1, n)]
+        vs_reference = statistics.mean(kendalltau(mean_of(group), truth).statistic for group in groups)
+        halves = (kendalltau(mean_of(groups[0]), mean_of(groups[1])).statistic if len(groups) > 1 else float("nan"))
+        parts.append(f"{n} seed{'s' if n > 1 else ''}: τ vs reference {vs_reference:.3f}, seed-to-seed τ {halves:.3f}")
+        n *= 2
+    return f"{name}, averaging seeds ({len(keys)} architectures): " + "; ".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--proxies", default="b0-local,mnist-b0-local,old-b0-local,digits-init",
@@ -89,6 +110,8 @@ def main() -> None:
                         help="score cache (measured data, committed with the reference set: resumable across sessions)")
     parser.add_argument("--no-write", dest="write", action="store_false",
                         help=f"do not record the figures in {FIDELITY_FILE.relative_to(ROOT)} (read by reports)")
+    parser.add_argument("--no-zero-cost", dest="zero_cost", action="store_false",
+                        help="score the proxies only (no NASWOT / synflow; implies --no-write)")
     args = parser.parse_args()
     rows = read_reference(args.reference)
     reference: dict[str, list[float]] = {}
@@ -109,7 +132,8 @@ def main() -> None:
                 config = {**PROXIES[name], "seed": seed}
                 config["resolution"] = proxy_resolution(base, archs[key], config, True)
                 jobs.append((name, key, archs[key].to_dict(), config))
-    for score, config in ZERO_COST_SCORES.items():
+    others = ZERO_COST_SCORES if args.zero_cost else {}
+    for score, config in others.items():
         for key in keys:
             for seed in seeds:
                 jobs.append((score, key, archs[key].to_dict(), {**config, "seed": seed}))
@@ -159,7 +183,7 @@ def main() -> None:
                               "command": "python benchmarks/bench_proxy_fidelity.py", "proxies": [], "others": []}
     print("\n| evaluator | τ vs reference (p) | ρ vs reference (p) | seed-to-seed τ | median s/trial |")
     print("|---|---|---|---|---|")
-    for name in [*names, *ZERO_COST_SCORES]:
+    for name in [*names, *others]:
         mean = [statistics.mean(r["metric"] for r in scores[name][k].values()) for k in keys]
         tau, tau_p, rho, rho_p = correlate(mean, truth)
         seed_tau = kendalltau([scores[name][k][seeds[0]]["metric"] for k in keys],
@@ -177,7 +201,11 @@ def main() -> None:
         tau, tau_p, rho, rho_p = correlate(values, truth)
         print(f"| {label} | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | 1 | 0 |")
         record["others"].append({"name": label, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p})
-    if args.write:
+    if len(seeds) >= 4:
+        print()
+        for name in names:
+            print(averaging(name, scores[name], keys, seeds, truth))
+    if args.write and args.zero_cost:  # (the record reports read has the zero-cost rows)
         write_json_atomic(FIDELITY_FILE, record)
     for name in names:
         print(f"\n{name}: {json.dumps(PROXIES[name], sort_keys=True)}")
