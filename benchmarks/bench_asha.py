@@ -96,20 +96,20 @@ def reference_accuracy(root: Path, arch: dict) -> float:
 
     key = json.dumps(arch, sort_keys=True)
     cache = root / "reference-evals.jsonl"
-    if cache.exists():
-        for line in cache.read_text().splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:  # a line cut short by a killed run: that architecture is trained again
-                continue
-            if row["key"] == key:
-                return row["accuracy"]
+    raw = cache.read_bytes() if cache.exists() else b""
+    for line in raw.decode().splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:  # a line cut short by a killed run: that architecture is trained again
+            continue
+        if row["key"] == key:
+            return row["accuracy"]
     architecture = Arch.from_dict(arch)
     print("  training the best at the reference budget ...", file=sys.stderr, flush=True)
     result = get_evaluator("proxy")(architecture, reference_config_for(architecture, 0))
     row = {"key": key, "accuracy": result["metric"], "train_loss": result.get("train_loss"),
            "seconds": result["seconds"]}
-    cut = cache.exists() and not cache.read_bytes().endswith(b"\n") and cache.stat().st_size > 0
+    cut = raw and not raw.endswith(b"\n")  # (start a new line after a cut one)
     append_bytes(cache, (("\n" if cut else "") + json.dumps(row) + "\n").encode())  # one write, fsynced
     return result["metric"]
 
@@ -159,10 +159,9 @@ def one_run(folder: Path, mode: str, seed: int, budget: float) -> dict:
 def rung_fractions(max_t: int) -> dict[int, float]:
     """ASHA's steady state (every rung full, results exchangeable): the share of trials that end at each
     epoch — a 1/REDUCTION share of those reaching rung GRACE·REDUCTION^k is promoted past it."""
-    rungs, epoch = [], GRACE
-    while epoch < max_t:
-        rungs.append(epoch)
-        epoch *= REDUCTION
+    from nas.runners.schedulers import Scheduling
+
+    rungs = Scheduling("asha", max_t, GRACE, REDUCTION).rung_epochs()
     shares = {rung: REDUCTION ** -k * (1 - 1 / REDUCTION) for k, rung in enumerate(rungs)}
     return {**shares, max_t: REDUCTION ** -len(rungs)}
 
