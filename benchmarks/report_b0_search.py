@@ -59,7 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--reference-seeds", default="0")
-    parser.add_argument("--out", default=str(ROOT / "results" / "b0-local-search"))
+    parser.add_argument("--out", default=str(ROOT / "results" / "b0-local-tse-search"))
     parser.add_argument("--run", action="store_true", help="run the missing searches and evaluations")
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -70,7 +70,7 @@ def main() -> None:
             run_missing(root / f"seed-{seed}", seed, reference_seeds)
 
     named, groups = reference_by_key()
-    print("| search seed | trials | best trial | MACs | within ±10% of 400M | proxy acc | reward | "
+    print("| search seed | trials | best trial | MACs | within ±10% of 400M | proxy metric | reward | "
           + " | ".join(f"reference acc (seed {r}) | train loss" for r in reference_seeds) + " |")
     print("|---" * (7 + 2 * len(reference_seeds)) + "|")
     found: list[float] = []

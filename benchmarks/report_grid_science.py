@@ -6,7 +6,11 @@ Each run: `effnas grid --base BASE --evaluator proxy --config <b0-local proxy> -
 each candidate's; depth / width / resolution only and compound at 2× the base MACs). `--run` runs
 what is missing (a grid resumes from its ledger); the tables read the runs' grid.json.
 
-    python benchmarks/report_grid_science.py [--run]
+    python benchmarks/report_grid_science.py [--out results/grid-science-tse] [--search results/b0-local-tse-search]
+        [--run [--jobs 2]]
+
+(The grids on the cluttered-MNIST accuracy proxy, b0-local from 2026-11-30 to 12-01: --out
+results/grid-science --search results/b0-local-search.)
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import json
 import statistics
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,33 +29,36 @@ sys.path.insert(0, str(ROOT))
 from nas.presets import get_preset  # noqa: E402
 
 EFFNAS = str(Path(sys.executable).with_name("effnas"))
-BASES = {"efficientnet-b0": "efficientnet-b0",
-         "searched-seed0": "results/b0-local-search/seed-0"}  # the seed-0 search's best (its run folder)
+BASES = ("efficientnet-b0", "searched-seed0")  # B0, and the seed-0 search's best (--search's seed-0 run folder)
 SEEDS = (0, 1)
 DIMENSIONS = ("depth", "width", "resolution", "compound")
 
 
-def run_missing(root: Path) -> None:
+def run_missing(root: Path, search: Path, jobs: int = 1) -> None:
+    """Run each missing grid with b0-local's proxy as it is now (finished grids are kept as they are), `jobs`
+    grids at a time (one thread each)."""
     proxy = json.dumps(get_preset("b0-local")["evaluator_configs"]["proxy"])
-    for seed in SEEDS:
-        for name, base in BASES.items():
-            out = root / f"{name}-s{seed}"
-            if (out / "grid.json").exists():
-                continue
-            subprocess.run([EFFNAS, "grid", "--base", str(ROOT / base) if "/" in base else base,
-                            "--evaluator", "proxy", "--config", proxy, "--config", f"seed={seed}", "--step", "0.2",
-                            "--levels", "2", "--runner", "inline", "--out", str(out), "--quiet"],
-                           check=True, stdout=subprocess.DEVNULL)
+    bases = {"efficientnet-b0": "efficientnet-b0", "searched-seed0": str(search / "seed-0")}
+    commands = [[EFFNAS, "grid", "--base", base, "--evaluator", "proxy", "--config", proxy, "--config", f"seed={seed}",
+                 "--step", "0.2", "--levels", "2", "--runner", "inline", "--out", str(root / f"{name}-s{seed}"),
+                 "--quiet"]
+                for seed in SEEDS for name, base in bases.items()
+                if not (root / f"{name}-s{seed}" / "grid.json").exists()]
+    with ThreadPoolExecutor(jobs) as pool:
+        list(pool.map(lambda args: subprocess.run(args, check=True, stdout=subprocess.DEVNULL), commands))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "results" / "grid-science"))
+    parser.add_argument("--out", default=str(ROOT / "results" / "grid-science-tse"))
+    parser.add_argument("--search", default=str(ROOT / "results" / "b0-local-tse-search"),
+                        help="the b0-local searches whose seed-0 best is the second base")
     parser.add_argument("--run", action="store_true", help="run the missing grids")
+    parser.add_argument("--jobs", type=int, default=1, help="grids run at once (one core each)")
     args = parser.parse_args()
     root = Path(args.out)
     if args.run:
-        run_missing(root)
+        run_missing(root, Path(args.search).resolve(), args.jobs)
     print("| base | proxy seed | chosen α, β, γ | its metric | base metric (×1) | depth ×2 | width ×2 | resolution ×2 "
           "| compound ×2 | best at ×2 |")
     print("|---|---:|---|---:|---:|---:|---:|---:|---:|---|")

@@ -7,7 +7,10 @@ PPO's searches are the b0-local search's own (`--ppo-from`, default results/b0-l
 same command, so the same trials), run there by report_b0_search.py or here, never twice.
 The table gives mean ± std over seeds of the best proxy reward and of that reference accuracy,
 each beside random search's. `--run` runs what is missing, resumably (`--limit N`: at most N new
-searches or evaluations this call), so the comparison is spread over sessions.
+searches or evaluations this call), so the comparison is spread over sessions. A search resumes with
+the proxy it started with (its config.json); a new one uses b0-local's proxy as it is now — the 25
+searches in results/strategies and results/b0-local-search were made with cluttered-5k2 (b0-local
+2026-11-30 to 12-01): compare a new proxy's searches in a new --out and --ppo-from.
 
     python benchmarks/report_strategies.py [--strategies ppo,evolution,random,nni-evolution,nni-tpe]
         [--seeds 0,1,2,3,4] [--run [--limit N]] [--proposals N]

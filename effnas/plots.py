@@ -46,7 +46,7 @@ def plot_rewards(rewards: Sequence[float], path: str | os.PathLike, title: str =
 
 def plot_accuracy_vs_macs(trials: Sequence[dict[str, Any]], references: Sequence[dict[str, Any]],
                           path: str | os.PathLike, target: float | None, proxy: str) -> Path:
-    """Every trial's proxy accuracy against MACs, its Pareto front, and reference archs (B0, A1)."""
+    """Every trial's metric (accuracy or TSE) against MACs, its Pareto front, and reference archs (B0, A1)."""
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     points = [(t["macs"] / 1e6, t["metric"]) for t in trials]
     if points:
@@ -60,8 +60,8 @@ def plot_accuracy_vs_macs(trials: Sequence[dict[str, Any]], references: Sequence
     if target:
         ax.axvline(target / 1e6, color="grey", ls="--", lw=1, label=f"target {target / 1e6:.0f}M")
     ax.set_xlabel("MACs (M) of the full-resolution network")
-    ax.set_ylabel("proxy accuracy")
-    ax.set_title(_wrap(f"accuracy: {proxy}"), fontsize=8)
+    ax.set_ylabel("proxy metric")
+    ax.set_title(_wrap(f"metric: {proxy}"), fontsize=8)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     return save_figure(fig, path, dpi=DPI)

@@ -1,7 +1,7 @@
 """report.md for a pipeline run folder: tables and PNG plots of whatever stages have finished.
 
 Reads only the run folder's files (JSON / JSONL, never pickles) and the proxy's measured fidelity
-(results/reference-set/fidelity.json); every accuracy names the proxy task that produced it and
+(results/reference-set/fidelity.json); every metric names the proxy task that produced it and
 quotes its Kendall τ against the converged reference set where that was measured.
 """
 
@@ -80,10 +80,10 @@ def search_section(folder: Path) -> list[str]:
     return [
         "## 1. Search", "",
         f"Strategy **{config.get('strategy')}**, evaluator **{config.get('evaluator')}**, "
-        f"target {format_size(target or 0)} MACs, {len(trials)} trials. Accuracies: **{proxy}** "
+        f"target {format_size(target or 0)} MACs, {len(trials)} trials. Metric (the evaluator's score): **{proxy}** "
         f"(MACs always of the full-resolution network). {fidelity_sentence(config.get('evaluator_config'))}", "",
-        _md_table(["trial", "reward", "accuracy", "MACs", "params", "blocks"], rows), "",
-        "![reward over trials](search_rewards.png)", "", "![accuracy vs MACs](search_pareto.png)", "",
+        _md_table(["trial", "reward", "metric", "MACs", "params", "blocks"], rows), "",
+        "![reward over trials](search_rewards.png)", "", "![metric vs MACs](search_pareto.png)", "",
     ]
 
 
@@ -101,8 +101,8 @@ def grid_section(folder: Path) -> list[str]:
     return [
         "## 2. Grid search (step 1, φ = 1)", "",
         f"Chosen α = {alpha}, β = {beta}, γ = {gamma} (α·β²·γ² = {alpha * beta**2 * gamma**2:.3f}); "
-        f"accuracies: **{proxy}**. {fidelity_sentence(summary.get('config'))}", "",
-        _md_table(["candidate", "rule", "MACs", "accuracy"], table), "",
+        f"metric: **{proxy}**. {fidelity_sentence(summary.get('config'))}", "",
+        _md_table(["candidate", "rule", "MACs", "metric"], table), "",
         "![scaling rules on the proxy (written by the grid stage)](grid/grid.png)", "",
     ]
 

@@ -86,6 +86,7 @@ def test_scheduler_options_are_checked():
            ("asha", {"grace_period": 0}, {}, "grace_period"),
            ("asha", {"reduction_factor": 1}, {}, "reduction_factor"),
            ("asha", {"grace_period": 5}, {"epochs": 4}, "more than the 4 epoch"),
+           ("asha", {"grace_period": 4}, {"epochs": 4}, "no rung"),
            ("asha", {"brackets": 2}, {"epochs": 9}, "hyperband's"),
            ("hyperband", {"brackets": 4}, {"epochs": 9}, "at most 3"),
            ("asha", "fast", {}, "table")]
@@ -109,7 +110,10 @@ def test_search_config_and_cli_flag(tmp_path, run_cli):
     code, out, err = run_cli("search", "--target", "400M", "--evaluator", "proxy", "--scheduler", "asha",
                              "--scheduler-opt", "grace_period=9", "--trials", "2", "--out", tmp_path / "c")
     assert code == 2 and "grace_period 9 is more than the 3 epoch(s)" in err
-    assert not (tmp_path / "a").exists() and not (tmp_path / "c").exists()
+    code, out, err = run_cli("search", "--preset", "b0-local", "--scheduler", "asha", "--trials", "2",
+                             "--out", tmp_path / "d")  # b0-local's proxy stops after 1 epoch: nothing to cut
+    assert code == 2 and err.count("\n") == 1 and "no rung" in err
+    assert not any((tmp_path / name).exists() for name in "acd")
 
 
 def test_job_toml_keys(tmp_path):
@@ -187,7 +191,8 @@ def test_rung_epochs_are_the_brackets_milestones():
     assert rungs("hyperband", None, 9) == (1, 3)  # (brackets 0-2: rungs {1, 3, 9}, {3, 9}, {9}; 9 is max_t)
     assert rungs("asha", {"reduction_factor": 2.5}, 10) == (1, 3, 7)  # milestones 1, 2.5, 6.25
     assert rungs("asha", {"grace_period": 2, "reduction_factor": 2}, 4) == (2,)
-    assert rungs("asha", {"grace_period": 3}, 3) == ()
+    with pytest.raises(InputError, match="no rung"):  # a trial as long as the grace period: nothing to cut
+        rungs("asha", {"grace_period": 3}, 3)
 
 
 def test_reports_at_the_rungs_only_decide_as_reports_after_every_epoch(tmp_path, monkeypatch):

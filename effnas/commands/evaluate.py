@@ -24,7 +24,7 @@ from .grid import parse_config
 DEFAULT_PRESET = "b0-local"
 DEFAULT_EVALUATOR = "proxy"
 # Keys printed in --json even when the evaluator does not return them (then null).
-RESULT_KEYS = ("metric", "accuracy", "train_loss", "val_loss", "steps", "seconds", "proxy")
+RESULT_KEYS = ("metric", "accuracy", "train_loss", "mean_train_loss", "val_loss", "steps", "seconds", "proxy")
 
 
 def register(commands: argparse._SubParsersAction) -> None:

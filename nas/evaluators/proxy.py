@@ -22,6 +22,11 @@ measurements behind the defaults):
 - ``classifier_init``: ``official`` (U(±1/√classes)) or ``zero`` (logits start at 0, loss ln C).
 - ``zero_init_residual``: BN γ = 0 on the last BN of every residual branch, so each residual
   layer starts as its shortcut (Goyal et al. 2017).
+- ``stop_after``: stop after this many epochs of the ``epochs`` schedule (its warm-up and learning
+  rates unchanged): a prefix of the longer run, Hyperband's low fidelity. 0: train the whole schedule.
+- ``score``: what ``metric`` is: ``accuracy`` (held-out top-1) or ``tse``, exp(−mean training loss
+  over every step trained), Ru et al. 2021's training-speed estimate as a likelihood in (0, 1]
+  (the geometric mean of the probability given to the right label while training).
 - ``drop_strides``: remove the first N stride-2 steps (the stem's first), so that at proxy
   resolution the stage maps keep the proportions of the full-resolution network instead of
   reaching 1×1 by stage 6 (a 224-px network at 32 px).
@@ -51,6 +56,7 @@ from .proxy_model import accuracy, prepare_for_proxy, proxy_geometry, recalibrat
 OPTIMIZERS = ("sgd", "rmsprop", "adam")
 SCHEDULES = ("cosine", "constant")
 CLASSIFIER_INITS = ("official", "zero")
+SCORES = ("accuracy", "tse")
 
 
 
@@ -62,6 +68,8 @@ class ProxyOptions:
     resolution: int = spec(32, check=within(8, 1024))
     subset: int = spec(600, check=within(1))
     epochs: float = spec(3.0, check=within(0.01, 1000))
+    stop_after: float = spec(0.0, check=within(0.0, 1000))  # epochs of the schedule to train; 0 = all of it
+    score: str = spec("accuracy", choices=SCORES)
     batch: int = spec(32, check=within(1, 65536))
     optimizer: str = spec("adam", choices=OPTIMIZERS)
     lr: float = spec(0.003, check=within(0.0, 100.0))
@@ -137,10 +145,15 @@ def _lr_at(step: int, total: int, warmup: int, base: float, schedule: str) -> fl
 
 def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> str:
     """The proxy's description string: data, budget, optimiser and every proxy-only choice."""
-    epochs = options["epochs"]
+    epochs, stop = options["epochs"], trained_epochs(options)
+    length = f"{epochs:g} epoch{'s' if epochs != 1 else ''}"
+    if stop < epochs:
+        length = f"stopped after {stop:g} of {length}"
     parts = [f"{options['dataset']} {options['resolution']}px, {train_images} train imgs, "
-             f"{epochs:g} epoch{'s' if epochs != 1 else ''}, {val_images} held-out val imgs, "
+             f"{length}, {val_images} held-out val imgs, "
              f"{options['optimizer']} lr {options['lr']:g} {options['schedule']}, batch {options['batch']}"]
+    if options["score"] == "tse":
+        parts.append("scored by exp(-mean training loss) (TSE)")
     if options["warmup"] != DEFAULTS["warmup"]:
         parts.append(f"warm-up {options['warmup']:g} ep")
     if options["label_smoothing"]:
@@ -200,10 +213,16 @@ def on_epoch(callback: Callable[[dict[str, Any]], None], at: Collection[int] | N
         _ON_EPOCH.reset(token)
 
 
+def trained_epochs(options: Mapping[str, Any]) -> float:
+    """The epochs an evaluation trains (read options): `epochs`, or `stop_after` when it stops sooner."""
+    stop = options["stop_after"]
+    return min(options["epochs"], stop) if stop else options["epochs"]
+
+
 def epochs(config: Mapping[str, Any]) -> int:
     """How many results an evaluation with `config` reports under `on_epoch` (the last one is its
-    result): ceil(epochs). The "epoch" of the final result, a trial scheduler's max_t."""
-    return max(1, math.ceil(read_options(config, OPTIONS)["epochs"] - 1e-9))
+    result): ceil of the epochs it trains. The "epoch" of the final result, a trial scheduler's max_t."""
+    return max(1, math.ceil(trained_epochs(read_options(config, OPTIONS)) - 1e-9))
 
 
 def check(config: Mapping[str, Any]) -> None:
@@ -218,9 +237,10 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
           after_epoch: Callable[[int, list[float]], None] | None = None,
           stream: Callable[[list[torch.Tensor]], Iterable[torch.Tensor]] | None = None) -> tuple[list[float], int]:
     """The proxy's training loop: (the loss of every step, steps per epoch). Seeded batch order,
-    warm-up then the schedule, optional clipping; reports progress to the context's on_step hook,
-    and calls `after_epoch(epoch, losses so far)` after each pass over the data that does not end
-    the training, while epoch < ceil(epochs). Images come from `fetch(positions)` one batch at a
+    warm-up then the schedule (over `epochs`; training stops after `stop_after` when set), optional
+    clipping; reports progress to the context's on_step hook, and calls `after_epoch(epoch, losses so
+    far)` after each pass over the data that does not end the training, while epoch < ceil(epochs
+    trained). Images come from `fetch(positions)` one batch at a
     time, or, given `stream`, from `stream(the pass's batches)` (decoded ahead, e.g. by DataLoader
     workers: nas.data.stream); the batches are the same either way."""
     batch, seed = options["batch"], options["seed"]
@@ -228,16 +248,17 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
     steps_per_epoch = math.ceil(len(labels) / batch)
     total = max(1, round(options["epochs"] * steps_per_epoch))
     warmup = min(round(options["warmup"] * steps_per_epoch), total // 4)
+    stop = min(total, max(1, round(trained_epochs(options) * steps_per_epoch)))
     generator = torch.Generator().manual_seed(seed)
     model.train()
     losses: list[float] = []
     report = _ON_STEP.get()
-    last_epoch, passes = math.ceil(options["epochs"] - 1e-9), 0
-    while len(losses) < total:
+    last_epoch, passes = math.ceil(trained_epochs(options) - 1e-9), 0
+    while len(losses) < stop:
         order = torch.randperm(len(labels), generator=generator)
         batches = [index for begin in range(0, len(order), batch)
                    if len(index := order[begin:begin + batch]) >= 2]  # BN needs two samples
-        batches = batches[:total - len(losses)]
+        batches = batches[:stop - len(losses)]
         for index, images in zip(batches, map(fetch, batches) if stream is None else stream(batches), strict=True):
             for group in optimizer.param_groups:
                 group["lr"] = _lr_at(len(losses), total, warmup, options["lr"], options["schedule"])
@@ -250,9 +271,9 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
             optimizer.step()
             losses.append(float(loss.detach()))
             if report is not None:
-                report(len(losses), total)
+                report(len(losses), stop)
         passes += 1
-        if after_epoch is not None and len(losses) < total and passes < last_epoch:
+        if after_epoch is not None and len(losses) < stop and passes < last_epoch:
             after_epoch(passes, losses)
             model.train()
     return losses, steps_per_epoch
@@ -264,8 +285,9 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     config keys: see OPTIONS (unknown keys are refused). Large ImageFolder (and CIFAR) sets are decoded
     batch by batch (see nas.data.load_dataset's `lazy`) by `workers` DataLoader processes (nas.data.stream),
     into pinned memory on CUDA; the batches and the metric do not depend on the worker count. Returns
-    metric (= accuracy, in [0, 1]), train_loss (mean of the last epoch's steps, nats), epoch_losses
-    (mean per epoch), val_loss, steps, proxy (description), timings (s). Inside an `on_epoch` block the
+    metric (the `score`: held-out accuracy, or exp(−mean_train_loss); in [0, 1]), accuracy, train_loss
+    (mean of the last epoch's steps, nats), mean_train_loss (mean of every step), epoch_losses (mean per
+    epoch), val_loss, steps, proxy (description), timings (s). Inside an `on_epoch` block the
     held-out accuracy is also measured and reported after every epoch but the last (those in its `at`
     when given), and the result adds "epoch" (= `epochs(config)`) and "epoch_eval_seconds" (the
     per-epoch evaluations' cost).
@@ -327,8 +349,10 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
         tail = losses[-steps_per_epoch:] or [float("nan")]
         epoch_losses = [sum(part) / len(part) for begin in range(0, len(losses), steps_per_epoch)
                         if (part := losses[begin:begin + steps_per_epoch])]
+        mean_loss = sum(losses) / len(losses) if losses else float("nan")
         return {
-            "metric": acc, "evaluator": "proxy", "accuracy": acc, "val_loss": val_loss,
+            "metric": acc if options["score"] == "accuracy" else math.exp(-mean_loss),
+            "evaluator": "proxy", "accuracy": acc, "val_loss": val_loss, "mean_train_loss": mean_loss,
             "train_loss": sum(tail) / len(tail), "epoch_losses": epoch_losses, "steps": len(losses),
             "proxy": describe_text, "num_classes": data.num_classes, "threads": threads, "device": str(device),
             "train_seconds": train_seconds, "seconds": time.perf_counter() - start,
@@ -355,5 +379,5 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     acc, val_loss = measure()
     final = result(acc, val_loss, losses, steps_per_epoch, train_seconds)
     if hook is not None:
-        final.update(epoch=math.ceil(options["epochs"] - 1e-9), epoch_eval_seconds=epoch_eval[0])
+        final.update(epoch=math.ceil(trained_epochs(options) - 1e-9), epoch_eval_seconds=epoch_eval[0])
     return final

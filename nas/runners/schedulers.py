@@ -104,6 +104,9 @@ def check_scheduler(name: str | None, options: Mapping[str, Any] | None, evaluat
     if values["grace_period"] > max_t:
         raise InputError(f"scheduler grace_period {values['grace_period']} is more than the {max_t} epoch(s) a "
                          f"trial trains (evaluator option epochs)")
+    if values["grace_period"] == max_t:
+        raise InputError(f"a trial trains {max_t} epoch(s), as many as grace_period: no rung for --scheduler {name} "
+                         "to stop at (train longer: evaluator options epochs, stop_after)")
     most = int(math.log(max_t / values["grace_period"]) / math.log(values["reduction_factor"]) + 1e-9) + 1
     if name == "asha":
         if values["brackets"] not in (None, 1):
