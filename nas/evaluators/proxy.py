@@ -214,8 +214,8 @@ def on_epoch(callback: Callable[[dict[str, Any]], None], at: Collection[int] | N
 
 
 def trained_epochs(options: Mapping[str, Any]) -> float:
-    """The epochs an evaluation trains (read options): `epochs`, or `stop_after` when it stops sooner."""
-    stop = options["stop_after"]
+    """The epochs an evaluation trains: `epochs`, or `stop_after` when set and sooner."""
+    stop = options.get("stop_after", 0)
     return min(options["epochs"], stop) if stop else options["epochs"]
 
 
