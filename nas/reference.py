@@ -34,10 +34,16 @@ REFERENCE_CONFIG: dict[str, Any] = {
 BASE_RESOLUTION = 224  # the MnasNet space's resolution: REFERENCE_CONFIG's 32 px stand for it
 
 
+def scaled_pixels(pixels: int, resolution: int, base_resolution: int) -> int:
+    """A proxy input size that follows a network's resolution: round(pixels × resolution / base_resolution),
+    at least 8 px (the rule of the reference set and of the scaling grid)."""
+    return max(8, round(pixels * resolution / base_resolution))
+
+
 def reference_config_for(arch: Arch, seed: int = 0) -> dict[str, Any]:
     """REFERENCE_CONFIG for `arch`: the input resolution follows its resolution factor,
     round(32 × arch.resolution / 224) px (B0 scaled to 2× MACs by resolution alone: 45 px)."""
-    pixels = max(8, round(REFERENCE_CONFIG["resolution"] * arch.resolution / BASE_RESOLUTION))
+    pixels = scaled_pixels(REFERENCE_CONFIG["resolution"], arch.resolution, BASE_RESOLUTION)
     return {**REFERENCE_CONFIG, "resolution": pixels, "seed": seed}
 
 

@@ -30,6 +30,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nas.reference import scaled_pixels
 from search_spaces import Arch, InputError, load_arch
 from search_spaces.atomic import write_json_atomic
 from search_spaces.readers import read_json_file
@@ -96,7 +97,7 @@ def proxy_resolution(base: Arch, arch: Arch, config: Mapping[str, Any], scale_pr
     reference = int(config.get("resolution", DEFAULT_PROXY_RESOLUTION))
     if not scale_proxy:
         return reference
-    return max(8, int(round(reference * arch.resolution / base.resolution)))
+    return scaled_pixels(reference, arch.resolution, base.resolution)
 
 
 def _groups(candidates: Sequence[Candidate], base: Arch, config: Mapping[str, Any],
