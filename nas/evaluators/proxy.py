@@ -219,10 +219,15 @@ def trained_epochs(options: Mapping[str, Any]) -> float:
     return min(options["epochs"], stop) if stop else options["epochs"]
 
 
+def last_epoch(options: Mapping[str, Any]) -> int:
+    """The number of the last epoch an evaluation trains (read options): ceil of `trained_epochs`."""
+    return max(1, math.ceil(trained_epochs(options) - 1e-9))
+
+
 def epochs(config: Mapping[str, Any]) -> int:
     """How many results an evaluation with `config` reports under `on_epoch` (the last one is its
     result): ceil of the epochs it trains. The "epoch" of the final result, a trial scheduler's max_t."""
-    return max(1, math.ceil(trained_epochs(read_options(config, OPTIONS)) - 1e-9))
+    return last_epoch(read_options(config, OPTIONS))
 
 
 def check(config: Mapping[str, Any]) -> None:
@@ -253,7 +258,7 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
     model.train()
     losses: list[float] = []
     report = _ON_STEP.get()
-    last_epoch, passes = math.ceil(trained_epochs(options) - 1e-9), 0
+    final_epoch, passes = last_epoch(options), 0
     while len(losses) < stop:
         order = torch.randperm(len(labels), generator=generator)
         batches = [index for begin in range(0, len(order), batch)
@@ -273,7 +278,7 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
             if report is not None:
                 report(len(losses), stop)
         passes += 1
-        if after_epoch is not None and len(losses) < stop and passes < last_epoch:
+        if after_epoch is not None and len(losses) < stop and passes < final_epoch:
             after_epoch(passes, losses)
             model.train()
     return losses, steps_per_epoch
@@ -379,5 +384,5 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     acc, val_loss = measure()
     final = result(acc, val_loss, losses, steps_per_epoch, train_seconds)
     if hook is not None:
-        final.update(epoch=math.ceil(trained_epochs(options) - 1e-9), epoch_eval_seconds=epoch_eval[0])
+        final.update(epoch=last_epoch(options), epoch_eval_seconds=epoch_eval[0])
     return final
