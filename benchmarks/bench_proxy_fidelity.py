@@ -14,6 +14,10 @@ b0-local's proxy is the reference's own run stopped after one epoch: scored with
 seed it would repeat that row's first epoch, so it (any proxy that replays the reference) is scored
 with --replay-seeds, which must differ from the reference's seeds.
 
+Near the target it prints the same τ within MACs windows around --target (±25% and the search's ±10%
+band), beside the reference's own seed-to-seed τ there: a search ranks candidates in the band only,
+so the whole-set τ (which a 150M-vs-800M pair helps) is not the fidelity a search meets.
+
 With 4 or more seeds it also prints, per proxy, τ against the reference of the mean over 1, 2, 4, ...
 seeds, and the seed-to-seed τ of those means (split halves): is the gap to the reference noise
 (more seeds close it) or disagreement (they do not)?
@@ -27,6 +31,7 @@ import os
 import statistics
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from math import nan
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +53,8 @@ from scaling.grid import proxy_resolution  # noqa: E402
 from search_spaces import Arch, load_arch  # noqa: E402
 from search_spaces.atomic import write_json_atomic  # noqa: E402
 
-B0_LOCAL = get_preset("b0-local")["evaluator_configs"]["proxy"]
+B0_LOCAL_PRESET = get_preset("b0-local")
+B0_LOCAL = B0_LOCAL_PRESET["evaluator_configs"]["proxy"]
 INIT = {"classifier_init": "zero", "zero_init_residual": True}
 PROXIES: dict[str, dict[str, Any]] = {
     "b0-local": B0_LOCAL,  # the reference run's first epoch, scored by TSE (since 2026-12-01)
@@ -146,6 +152,31 @@ def averaging(name: str, per_key: dict[str, dict[int, dict]], keys: list[str], s
     return f"{name}, averaging seeds ({len(keys)} architectures): " + "; ".join(parts)
 
 
+def near_target(names: list[str], scores: dict[str, dict[str, dict[int, dict]]], reference: dict[str, list[float]],
+                macs: dict[str, float], target: float,
+                windows: tuple[float, ...] = (0.25, B0_LOCAL_PRESET["band"])) -> list[str]:
+    """τ of each evaluator's seed-mean against the reference within T·(1 ± w) MACs, per window w, beside
+    the reference's seed-to-seed τ on the same architectures (its ceiling there)."""
+    lines = ["| evaluator | " + " | ".join(f"τ within ±{100 * w:.0f}% of {target / 1e6:.0f}M" for w in windows) + " |",
+             "|---|" + "---|" * len(windows)]
+    inside = [[k for k in reference if abs(macs[k] - target) <= w * target] for w in windows]
+    for name in names:
+        cells = []
+        for keys in inside:
+            mean = [statistics.mean(r["metric"] for r in scores[name][k].values()) for k in keys]
+            tau = kendalltau(mean, [statistics.mean(reference[k]) for k in keys]).statistic if len(keys) > 2 else nan
+            cells.append(f"{tau:.3f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    ceiling = []
+    for keys in inside:
+        paired = [k for k in keys if len(reference[k]) >= 2]
+        tau = kendalltau([reference[k][0] for k in paired], [reference[k][1] for k in paired]).statistic \
+            if len(paired) > 2 else nan
+        ceiling.append(f"{tau:.3f} ({len(keys)} archs)")
+    lines.append("| reference, seed 0 vs seed 1 | " + " | ".join(ceiling) + " |")
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--proxies", default="b0-local,cluttered-5k2,mnist-b0-local,old-b0-local,digits-init",
@@ -156,6 +187,8 @@ def main() -> None:
                              "row's seed it repeats that row's first epoch, so it is scored with other seeds")
     parser.add_argument("--reference", default=str(REFERENCE_FILE))
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--target", type=float, default=float(B0_LOCAL_PRESET["target"]),
+                        help="MACs target of the near-the-target table (default b0-local's)")
     parser.add_argument("--half", choices=("all", "even", "odd"), default="all",
                         help="score every other reference architecture (sorted keys): choose a proxy on one half, "
                              "confirm it on the other")
@@ -264,6 +297,9 @@ def main() -> None:
         tau, tau_p, rho, rho_p = correlate(values, truth)
         print(f"| {label} | – | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | 1 | 0 |")
         record["others"].append({"name": label, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p})
+    print("\nNear the target (each evaluator's seed mean vs the reference mean, as above):\n")
+    macs = {k: archs[k].cost().macs for k in keys}
+    print("\n".join(near_target([*names, *others], scores, {k: reference[k] for k in keys}, macs, args.target)))
     averaged = [name for name in names if len(seeds_of[name]) >= 4]
     if averaged:
         print()

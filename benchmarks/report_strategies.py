@@ -88,6 +88,15 @@ def spread(values: list[float]) -> str:
     return f"{statistics.mean(values):.4f} ± {statistics.stdev(values):.4f}"
 
 
+def welch_p(values: list[float], others: list[float]) -> str:
+    """Two-sided p of Welch's t-test (unequal variances) that two seed samples share a mean; "–" under 2 each."""
+    if len(values) < 2 or len(others) < 2:
+        return "–"
+    from scipy.stats import ttest_ind
+
+    return f"{ttest_ind(values, others, equal_var=False).pvalue:.2f}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--strategies", default=STRATEGIES)
@@ -107,9 +116,9 @@ def main() -> None:
     if args.run:
         run_missing(root, strategies, seeds, args.limit, ppo_from)
 
-    print("| strategy | searches done | best proxy reward | vs random | reference acc of the top arch | "
-          "evaluated | MACs of the top arch | mean reward, first / last 20 trials |")
-    print("|---|---:|---|---:|---|---:|---|---|")
+    print("| strategy | searches done | best proxy reward | vs random (Welch p) | reference acc of the top arch | "
+          "Welch p vs random | evaluated | MACs of the top arch | mean reward, first / last 20 trials |")
+    print("|---|---:|---|---:|---|---:|---:|---|---|")
     stats: dict[str, tuple[list[float], ...]] = {}  # best, accuracy, macs, first-20 and last-20 mean rewards
     ledgers: dict[str, list[list[float]]] = {}  # every finished search's trial rewards, in trial order
     runs: dict[str, list[Path]] = {}  # every finished search's folder
@@ -131,13 +140,16 @@ def main() -> None:
             if (folder / EVAL).exists():
                 accuracy.append(json.loads((folder / EVAL).read_text())["accuracy"])
         stats[strategy] = (best, accuracy, macs, first, last)
-    base = stats.get("random", ([],))[0]
+    base, base_accuracy = stats.get("random", ([], []))[:2]
     for strategy, (best, accuracy, macs, first, last) in stats.items():
         ratio = f"{statistics.mean(best) / statistics.mean(base):.4f}×" if best and base else "–"
+        if strategy != "random":
+            ratio = f"{ratio} ({welch_p(best, base)})"
         shown_macs = f"{min(macs):.0f}–{max(macs):.0f}M" if macs else "–"
         learning = f"{statistics.mean(first):.3f} / {statistics.mean(last):.3f}" if first else "–"
+        accuracy_p = "–" if strategy == "random" else welch_p(accuracy, base_accuracy)
         print(f"| {strategy} | {len(best)}/{len(seeds)} | {spread(best)} | {ratio} | {spread(accuracy)} | "
-              f"{len(accuracy)} | {shown_macs} | {learning} |")
+              f"{accuracy_p} | {len(accuracy)} | {shown_macs} | {learning} |")
     shown_root, shown_ppo = shown(root), "" if ppo_from is None else f" (PPO's: {shown(ppo_from)})"
     print(f"\n60 trials per search (b0-local preset); runs in {shown_root}{shown_ppo}; 'vs random' is the ratio of "
           "mean best proxy rewards; the last column (mean over seeds of each search's mean trial reward) "
