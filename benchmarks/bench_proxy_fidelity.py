@@ -31,7 +31,7 @@ import os
 import statistics
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from math import nan
+from math import isnan, nan
 from pathlib import Path
 from typing import Any
 
@@ -152,28 +152,40 @@ def averaging(name: str, per_key: dict[str, dict[int, dict]], keys: list[str], s
     return f"{name}, averaging seeds ({len(keys)} architectures): " + "; ".join(parts)
 
 
+NEAR_WINDOWS = (0.25, B0_LOCAL_PRESET["band"])  # ±25% of the target, and the search's own band
+
+
 def near_target(names: list[str], scores: dict[str, dict[str, dict[int, dict]]], reference: dict[str, list[float]],
-                macs: dict[str, float], target: float,
-                windows: tuple[float, ...] = (0.25, B0_LOCAL_PRESET["band"])) -> list[str]:
-    """τ of each evaluator's seed-mean against the reference within T·(1 ± w) MACs, per window w, beside
-    the reference's seed-to-seed τ on the same architectures (its ceiling there)."""
-    lines = ["| evaluator | " + " | ".join(f"τ within ±{100 * w:.0f}% of {target / 1e6:.0f}M" for w in windows) + " |",
+                macs: dict[str, float], target: float) -> dict[str, list[dict[str, float]]]:
+    """Per evaluator (and "reference": seed 0 against seed 1, its ceiling there), per window w of
+    NEAR_WINDOWS: Kendall τ of its seed mean against the reference mean over the architectures within
+    T·(1 ± w) MACs, as {"target", "window", "archs", "tau"} (tau None under 3 architectures)."""
+    inside = [[k for k in reference if abs(macs[k] - target) <= w * target] for w in NEAR_WINDOWS]
+
+    def tau(xs: list[float], ys: list[float]) -> float:
+        return float(kendalltau(xs, ys).statistic) if len(xs) > 2 else nan
+
+    def cell(window: float, keys: list[str], value: float) -> dict[str, float]:
+        return {"target": target, "window": window, "archs": len(keys), "tau": None if isnan(value) else value}
+
+    table = {name: [cell(w, keys, tau([statistics.mean(r["metric"] for r in scores[name][k].values()) for k in keys],
+                                      [statistics.mean(reference[k]) for k in keys]))
+                     for w, keys in zip(NEAR_WINDOWS, inside, strict=True)] for name in names}
+    paired = [[k for k in keys if len(reference[k]) >= 2] for keys in inside]
+    table["reference"] = [cell(w, keys, tau([reference[k][0] for k in keys], [reference[k][1] for k in keys]))
+                          for w, keys in zip(NEAR_WINDOWS, paired, strict=True)]
+    return table
+
+
+def near_target_lines(table: dict[str, list[dict[str, float]]]) -> list[str]:
+    """near_target's figures as a Markdown table."""
+    windows = table["reference"]
+    lines = ["| evaluator | " + " | ".join(f"τ within ±{100 * c['window']:.0f}% of {c['target'] / 1e6:.0f}M "
+                                          f"({c['archs']} archs)" for c in windows) + " |",
              "|---|" + "---|" * len(windows)]
-    inside = [[k for k in reference if abs(macs[k] - target) <= w * target] for w in windows]
-    for name in names:
-        cells = []
-        for keys in inside:
-            mean = [statistics.mean(r["metric"] for r in scores[name][k].values()) for k in keys]
-            tau = kendalltau(mean, [statistics.mean(reference[k]) for k in keys]).statistic if len(keys) > 2 else nan
-            cells.append(f"{tau:.3f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    ceiling = []
-    for keys in inside:
-        paired = [k for k in keys if len(reference[k]) >= 2]
-        tau = kendalltau([reference[k][0] for k in paired], [reference[k][1] for k in paired]).statistic \
-            if len(paired) > 2 else nan
-        ceiling.append(f"{tau:.3f} ({len(keys)} archs)")
-    lines.append("| reference, seed 0 vs seed 1 | " + " | ".join(ceiling) + " |")
+    for name, cells in table.items():
+        label = "reference, seed 0 vs seed 1" if name == "reference" else name
+        lines.append(f"| {label} | " + " | ".join("–" if c["tau"] is None else f"{c['tau']:.3f}" for c in cells) + " |")
     return lines
 
 
@@ -298,8 +310,11 @@ def main() -> None:
         print(f"| {label} | – | {tau:.3f} ({tau_p:.1g}) | {rho:.3f} ({rho_p:.1g}) | 1 | 0 |")
         record["others"].append({"name": label, "tau": tau, "tau_p": tau_p, "rho": rho, "rho_p": rho_p})
     print("\nNear the target (each evaluator's seed mean vs the reference mean, as above):\n")
-    macs = {k: archs[k].cost().macs for k in keys}
-    print("\n".join(near_target([*names, *others], scores, {k: reference[k] for k in keys}, macs, args.target)))
+    near = near_target([*names, *others], scores, {k: reference[k] for k in keys},
+                       {k: archs[k].cost().macs for k in keys}, args.target)
+    print("\n".join(near_target_lines(near)))
+    for entry in record["proxies"]:
+        entry["near_target"] = near[entry["name"]]
     averaged = [name for name in names if len(seeds_of[name]) >= 4]
     if averaged:
         print()

@@ -49,15 +49,20 @@ def proxy_label(row: dict[str, Any] | None) -> str:
     return str(row.get("proxy") or row.get("details", {}).get("proxy") or row.get("evaluator") or "proxy")
 
 
-def fidelity_sentence(config: dict[str, Any] | None) -> str:
-    """'Kendall τ of this proxy against the converged reference set: ...' or why there is none."""
+def fidelity_sentence(config: dict[str, Any] | None, target: float | None = None) -> str:
+    """'Kendall τ of this proxy against the converged reference set: ...' or why there is none; with a
+    search's MACs target, also the τ measured near that target (bench_proxy_fidelity's windows), if any."""
     record = fidelity_for(config or {})
     if record is None:
         return ("This proxy's fidelity against the converged reference set was not measured "
                 "(benchmarks/bench_proxy_fidelity.py).")
+    near = [cell for cell in record.get("near_target") or []
+            if target is not None and cell.get("target") == target and cell.get("tau") is not None]
+    near_text = "".join(f"; within ±{100 * cell['window']:.0f}% of {format_size(target)} MACs: τ {cell['tau']:.2f} "
+                        f"over {cell['archs']}" for cell in near)
     return (f"This proxy's Kendall τ against the converged reference set: {record['tau']:.2f} "
             f"(p = {record['tau_p']:.1g}; Spearman ρ {record['rho']:.2f}; its own seed-to-seed τ "
-            f"{record['seed_tau']:.2f}; {record['reference_archs']} reference architectures).")
+            f"{record['seed_tau']:.2f}; {record['reference_archs']} reference architectures{near_text}).")
 
 
 def search_section(folder: Path) -> list[str]:
@@ -81,7 +86,8 @@ def search_section(folder: Path) -> list[str]:
         "## 1. Search", "",
         f"Strategy **{config.get('strategy')}**, evaluator **{config.get('evaluator')}**, "
         f"target {format_size(target or 0)} MACs, {len(trials)} trials. Metric (the evaluator's score): **{proxy}** "
-        f"(MACs always of the full-resolution network). {fidelity_sentence(config.get('evaluator_config'))}", "",
+        f"(MACs always of the full-resolution network). "
+        f"{fidelity_sentence(config.get('evaluator_config'), target)}", "",
         _md_table(["trial", "reward", "metric", "MACs", "params", "blocks"], rows), "",
         "![reward over trials](search_rewards.png)", "", "![metric vs MACs](search_pareto.png)", "",
     ]

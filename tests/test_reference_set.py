@@ -98,3 +98,18 @@ def test_fidelity_record_is_found_by_proxy_config_and_quoted_by_reports(tmp_path
     assert fidelity_for({**config, "epochs": 5}, path) is None
     assert fidelity_for(config, tmp_path / "missing.json") is None
     assert "not measured" in fidelity_sentence({"dataset": "nowhere"})
+
+
+def test_reports_quote_the_fidelity_measured_near_the_search_target() -> None:
+    from effnas.report import fidelity_sentence
+    from nas.presets import get_preset
+    from nas.reference import fidelity_for
+
+    preset = get_preset("b0-local")
+    config = preset["evaluator_configs"]["proxy"]
+    record = fidelity_for(config)  # the committed measurement (bench_proxy_fidelity.py)
+    assert record is not None and {cell["window"] for cell in record["near_target"]} == {0.25, preset["band"]}
+    near = fidelity_sentence(config, preset["target"])
+    assert "within ±25% of 400M MACs: τ" in near and "within ±10% of 400M MACs: τ" in near
+    assert "within" not in fidelity_sentence(config, 2 * preset["target"])  # not measured near 800M
+    assert "within" not in fidelity_sentence(config)
