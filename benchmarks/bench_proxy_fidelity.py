@@ -152,6 +152,11 @@ def averaging(name: str, per_key: dict[str, dict[int, dict]], keys: list[str], s
     return f"{name}, averaging seeds ({len(keys)} architectures): " + "; ".join(parts)
 
 
+def reference_seed_tau(reference: dict[str, list[float]], keys: list[str]) -> float:
+    """Kendall τ of the reference's first seed against its second over `keys` (each with ≥ 2 seeds)."""
+    return float(kendalltau([reference[k][0] for k in keys], [reference[k][1] for k in keys]).statistic)
+
+
 NEAR_WINDOWS = (0.25, B0_LOCAL_PRESET["band"])  # ±25% of the target, and the search's own band
 
 
@@ -172,7 +177,7 @@ def near_target(names: list[str], scores: dict[str, dict[str, dict[int, dict]]],
                                       [statistics.mean(reference[k]) for k in keys]))
                      for w, keys in zip(NEAR_WINDOWS, inside, strict=True)] for name in names}
     paired = [[k for k in keys if len(reference[k]) >= 2] for keys in inside]
-    table["reference"] = [cell(w, keys, tau([reference[k][0] for k in keys], [reference[k][1] for k in keys]))
+    table["reference"] = [cell(w, keys, reference_seed_tau(reference, keys) if len(keys) > 2 else nan)
                           for w, keys in zip(NEAR_WINDOWS, paired, strict=True)]
     return table
 
@@ -283,7 +288,7 @@ def main() -> None:
               + ", ".join(f"{k} {100 * v:+.2f}" for k, v in sorted(scaled.items())))
     print(f"Best minus median: {100 * (max(truth) - statistics.median(truth)):.2f} points")
     if len(two_seeds) > 2:
-        ref_tau = kendalltau([reference[k][0] for k in two_seeds], [reference[k][1] for k in two_seeds]).statistic
+        ref_tau = reference_seed_tau(reference, two_seeds)
         print(f"Reference seed-to-seed τ over {len(two_seeds)} architectures with 2 seeds: {ref_tau:.3f} (the ceiling)")
     record: dict[str, Any] = {"schema": FIDELITY_SCHEMA, "reference_archs": len(keys), "reference_rows": len(rows),
                               "command": "python benchmarks/bench_proxy_fidelity.py", "proxies": [], "others": []}

@@ -56,8 +56,8 @@ def fidelity_sentence(config: dict[str, Any] | None, target: float | None = None
     if record is None:
         return ("This proxy's fidelity against the converged reference set was not measured "
                 "(benchmarks/bench_proxy_fidelity.py).")
-    near = [cell for cell in record.get("near_target") or []
-            if target is not None and cell.get("target") == target and cell.get("tau") is not None]
+    measured = (record.get("near_target") or []) if target is not None else []
+    near = [cell for cell in measured if cell.get("target") == target and cell.get("tau") is not None]
     near_text = "".join(f"; within ±{100 * cell['window']:.0f}% of {format_size(target)} MACs: τ {cell['tau']:.2f} "
                         f"over {cell['archs']}" for cell in near)
     return (f"This proxy's Kendall τ against the converged reference set: {record['tau']:.2f} "
