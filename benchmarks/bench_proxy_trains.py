@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from nas.evaluators import get_evaluator  # noqa: E402
 from nas.presets import FORMER_B0_LOCAL_PROXIES, get_preset  # noqa: E402
+from nas.reference import REFERENCE_CONFIG  # noqa: E402
 from search_spaces import Arch, MnasNetSpace, load_arch  # noqa: E402
 
 PLAIN_CNN = ["cn_r1_k3_s11_i32_o32", "cn_r1_k3_s22_i32_o64", "cn_r1_k3_s22_i64_o128"]
@@ -67,6 +68,10 @@ VARIANTS.update({
     **FORMER_B0_LOCAL_PROXIES,
     "init-s1-mnist-2000x2-b64": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                                  "drop_strides": 1},
+    # the reference set's own (converged) training, and the same with the stem at stride 1: does a proportionate
+    # geometry put the space's named networks ahead of the plain CNN once trained to convergence?
+    "reference": REFERENCE_CONFIG,
+    "reference-stride1": {**REFERENCE_CONFIG, "drop_strides": 1},
 })
 
 
@@ -106,7 +111,7 @@ def summarise(variant: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
     if len(seeds) >= 2:
         pairs = [(score(by[(n, seeds[0])]), score(by[(n, seeds[1])])) for n in (*NAMED, *names)
                  if (n, seeds[0]) in by and (n, seeds[1]) in by]
-        tau = kendalltau(*zip(*pairs, strict=True)).statistic if len(pairs) > 2 else float("nan")
+        tau = kendalltau(*zip(*pairs, strict=True)).statistic if len(pairs) >= 5 else float("nan")
 
     def mean_acc(name: str) -> float:
         values = [r["accuracy"] for r in rows if r["arch"] == name]
@@ -126,16 +131,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="old,mnist-b0-local,cluttered-5k2,default",
                         help=f"comma list of {', '.join(VARIANTS)}, default")
-    parser.add_argument("--archs", default="acceptance", choices=("acceptance", "diagnostic"),
+    parser.add_argument("--archs", default="acceptance", choices=("acceptance", "diagnostic", "named"),
                         help="acceptance: 17 random members (space seed 2026); diagnostic: 5 (space seed 9001), "
-                             "used to choose the fixes")
+                             "used to choose the fixes; named: no random members (the named three and the plain CNN)")
     parser.add_argument("--seeds", default="0,1")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--work", default="results/bench/proxy_trains")
     args = parser.parse_args()
     variants = {**VARIANTS, "default": get_preset("b0-local")["evaluator_configs"]["proxy"]}
     chosen = args.variants.split(",")
-    archs = archs_for("rand", 2026, 17) if args.archs == "acceptance" else archs_for("diag", 9001, 5)
+    archs = {"acceptance": lambda: archs_for("rand", 2026, 17), "diagnostic": lambda: archs_for("diag", 9001, 5),
+             "named": lambda: archs_for("rand", 2026, 0)}[args.archs]()
     seeds = [int(s) for s in args.seeds.split(",")]
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
