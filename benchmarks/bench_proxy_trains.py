@@ -68,11 +68,12 @@ VARIANTS.update({
     **FORMER_B0_LOCAL_PROXIES,
     "init-s1-mnist-2000x2-b64": {**INIT, "dataset": "mnist", "subset": 2000, "epochs": 2, "batch": 64, "lr": 0.006,
                                  "drop_strides": 1},
-    # the reference set's own (converged) training, and the same with the stem at stride 1: does a proportionate
-    # geometry put the space's named networks ahead of the plain CNN once trained to convergence?
-    "reference": REFERENCE_CONFIG,
+    # the reference set's own (converged) training with the stem at stride 1 (its stride-2 rows are the reference
+    # set's): does a proportionate geometry put the space's named networks ahead of the plain CNN once converged?
     "reference-stride1": {**REFERENCE_CONFIG, "drop_strides": 1},
 })
+# --archs: (name prefix, space seed, random members) for archs_for
+ARCH_SETS = {"acceptance": ("rand", 2026, 17), "diagnostic": ("diag", 9001, 5), "named": ("rand", 2026, 0)}
 
 
 def archs_for(kind: str, seed: int, count: int) -> list[tuple[str, Arch]]:
@@ -131,7 +132,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="old,mnist-b0-local,cluttered-5k2,default",
                         help=f"comma list of {', '.join(VARIANTS)}, default")
-    parser.add_argument("--archs", default="acceptance", choices=("acceptance", "diagnostic", "named"),
+    parser.add_argument("--archs", default="acceptance", choices=tuple(ARCH_SETS),
                         help="acceptance: 17 random members (space seed 2026); diagnostic: 5 (space seed 9001), "
                              "used to choose the fixes; named: no random members (the named three and the plain CNN)")
     parser.add_argument("--seeds", default="0,1")
@@ -140,8 +141,7 @@ def main() -> None:
     args = parser.parse_args()
     variants = {**VARIANTS, "default": get_preset("b0-local")["evaluator_configs"]["proxy"]}
     chosen = args.variants.split(",")
-    archs = {"acceptance": lambda: archs_for("rand", 2026, 17), "diagnostic": lambda: archs_for("diag", 9001, 5),
-             "named": lambda: archs_for("rand", 2026, 0)}[args.archs]()
+    archs = archs_for(*ARCH_SETS[args.archs])
     seeds = [int(s) for s in args.seeds.split(",")]
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
