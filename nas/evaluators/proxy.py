@@ -43,17 +43,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from search_spaces import Arch, InputError
 from search_spaces.schema import defaults, spec
 
 from ..data import load_dataset
+from ..training.loop import LoopState, TrainStep, final_epoch, fit, plan_steps
+from ..training.optimizers import make_optimizer
+from ..training.schedules import lr_at
 from .common import build_seeded, read_options, set_threads, within
 from .proxy_model import accuracy, prepare_for_proxy, proxy_geometry, recalibrate_batchnorm
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam")
+OPTIMIZERS = ("sgd", "rmsprop", "adam")  # of nas.training.optimizers: the ones the proxy offers
 SCHEDULES = ("cosine", "constant")
 CLASSIFIER_INITS = ("official", "zero")
 SCORES = ("accuracy", "tse")
@@ -120,27 +122,6 @@ def _device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise InputError("evaluator option device=cuda, but no CUDA device is available")
     return device
-
-
-def _optimizer(model: nn.Module, name: str, lr: float, momentum: float, weight_decay: float) -> torch.optim.Optimizer:
-    decay = [p for n, p in model.named_parameters() if p.ndim > 1 and "se." not in n]
-    plain = [p for n, p in model.named_parameters() if not (p.ndim > 1 and "se." not in n)]
-    groups = [{"params": decay, "weight_decay": weight_decay}, {"params": plain, "weight_decay": 0.0}]
-    if name == "sgd":
-        return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0)
-    if name == "rmsprop":  # the EfficientNet/MnasNet optimiser (TF's eps = 1e-3 applies outside the sqrt)
-        return torch.optim.RMSprop(groups, lr=lr, alpha=0.9, eps=1e-3, momentum=momentum)
-    return torch.optim.Adam(groups, lr=lr)
-
-
-def _lr_at(step: int, total: int, warmup: int, base: float, schedule: str) -> float:
-    """Linear warm-up over `warmup` steps, then cosine to 0 (or constant)."""
-    if step < warmup:
-        return base * (step + 1) / warmup
-    if schedule == "constant":
-        return base
-    progress = (step - warmup) / max(1, total - warmup)
-    return 0.5 * base * (1.0 + math.cos(math.pi * progress))
 
 
 def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> str:
@@ -221,7 +202,7 @@ def trained_epochs(options: Mapping[str, Any]) -> float:
 
 def last_epoch(options: Mapping[str, Any]) -> int:
     """The number of the last epoch an evaluation trains (read options): ceil of `trained_epochs`."""
-    return max(1, math.ceil(trained_epochs(options) - 1e-9))
+    return final_epoch(trained_epochs(options))
 
 
 def epochs(config: Mapping[str, Any]) -> int:
@@ -241,47 +222,28 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
           options: Mapping[str, Any],
           after_epoch: Callable[[int, list[float]], None] | None = None,
           stream: Callable[[list[torch.Tensor]], Iterable[torch.Tensor]] | None = None) -> tuple[list[float], int]:
-    """The proxy's training loop: (the loss of every step, steps per epoch). Seeded batch order,
-    warm-up then the schedule (over `epochs`; training stops after `stop_after` when set), optional
-    clipping; reports progress to the context's on_step hook, and calls `after_epoch(epoch, losses so
-    far)` after each pass over the data that does not end the training, while epoch < ceil(epochs
-    trained). Images come from `fetch(positions)` one batch at a
+    """The proxy's training, on the engine's loop (nas.training.loop): (the loss of every step, steps
+    per epoch). Seeded batch order, warm-up then the schedule (over `epochs`; training stops after
+    `stop_after` when set), optional clipping; reports progress to the context's on_step hook, and
+    calls `after_epoch(epoch, losses so far)` after each pass over the data that does not end the
+    training, while epoch < ceil(epochs trained). Images come from `fetch(positions)` one batch at a
     time, or, given `stream`, from `stream(the pass's batches)` (decoded ahead, e.g. by DataLoader
     workers: nas.data.stream); the batches are the same either way."""
-    batch, seed = options["batch"], options["seed"]
-    optimizer = _optimizer(model, options["optimizer"], options["lr"], options["momentum"], options["weight_decay"])
-    steps_per_epoch = math.ceil(len(labels) / batch)
-    total = max(1, round(options["epochs"] * steps_per_epoch))
-    warmup = min(round(options["warmup"] * steps_per_epoch), total // 4)
-    stop = min(total, max(1, round(trained_epochs(options) * steps_per_epoch)))
-    generator = torch.Generator().manual_seed(seed)
-    model.train()
-    losses: list[float] = []
-    report = _ON_STEP.get()
-    final_epoch, passes = last_epoch(options), 0
-    while len(losses) < stop:
-        order = torch.randperm(len(labels), generator=generator)
-        batches = [index for begin in range(0, len(order), batch)
-                   if len(index := order[begin:begin + batch]) >= 2]  # BN needs two samples
-        batches = batches[:stop - len(losses)]
-        for index, images in zip(batches, map(fetch, batches) if stream is None else stream(batches), strict=True):
-            for group in optimizer.param_groups:
-                group["lr"] = _lr_at(len(losses), total, warmup, options["lr"], options["schedule"])
-            loss = F.cross_entropy(model(images), labels[index.to(labels.device)],
-                                   label_smoothing=options["label_smoothing"])
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if options["clip_grad"]:
-                nn.utils.clip_grad_norm_(model.parameters(), options["clip_grad"])
-            optimizer.step()
-            losses.append(float(loss.detach()))
-            if report is not None:
-                report(len(losses), stop)
-        passes += 1
-        if after_epoch is not None and len(losses) < stop and passes < final_epoch:
-            after_epoch(passes, losses)
-            model.train()
-    return losses, steps_per_epoch
+    steps = plan_steps(len(labels), options["batch"], options["epochs"], trained_epochs(options), options["warmup"])
+    optimizer = make_optimizer(model, options["optimizer"], options["lr"], options["momentum"], options["weight_decay"])
+
+    def rate(step: int) -> float:
+        return lr_at(step, steps.total, steps.warmup, options["lr"], options["schedule"])
+
+    step = TrainStep(model, optimizer, rate, label_smoothing=options["label_smoothing"], clip_grad=options["clip_grad"])
+    state = LoopState.start(options["seed"])
+
+    def end_epoch(passes: int, last: bool) -> None:
+        if after_epoch is not None and not last and passes < steps.final_epoch:
+            after_epoch(passes, state.losses)
+
+    fit(model, step, labels, fetch, steps, state, stream=stream, on_step=_ON_STEP.get(), end_epoch=end_epoch)
+    return state.losses, steps.per_epoch
 
 
 def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
