@@ -37,3 +37,33 @@ def arch_from_record(path: str) -> Arch:
     if isinstance(data, dict) and "arch" in data:
         return Arch.from_dict(data["arch"], where=f"{path!r}: its 'arch' entry")
     return load_arch(path)
+
+
+def looks_like_family(path: str) -> bool:
+    """True for a JSON file holding a family (a "members" list): family.json."""
+    if not os.path.isfile(path):
+        return False
+    try:
+        data = read_json_file(path, "architecture", finite=False)
+    except InputError:
+        return False
+    return isinstance(data, dict) and "members" in data
+
+
+def resolve_member(source: str | Sequence[str], member: int | None) -> tuple[Arch, dict]:
+    """(arch, where it came from) for a command that takes ARCH or FAMILY.json --member K."""
+    from scaling import load_family
+
+    text = source if isinstance(source, str) else source[0] if len(source) == 1 else None
+    if text is not None and looks_like_family(text):
+        if member is None:
+            raise InputError(f"{text!r} is a family file: choose a member with --member K")
+        family = load_family(text)
+        if not 0 <= member < len(family):
+            raise InputError(f"--member {member} out of range: the family has {len(family)} members "
+                             f"(0..{len(family) - 1})")
+        return family[member].arch, {"family": os.path.abspath(text), "member": member}
+    if member is not None:
+        raise InputError("--member needs a family file (family.json) as the architecture")
+    arch = resolve_arch(source)
+    return arch, {"arch": text if text is not None else list(source)}

@@ -85,3 +85,23 @@ def plot_family(members: Sequence[dict[str, Any]], official: Sequence[dict[str, 
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     return save_figure(fig, path, dpi=DPI)
+
+
+def plot_training(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "training") -> Path:
+    """train.png: training and held-out loss (left), held-out accuracy raw and EMA (right), per epoch."""
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9.6, 3.8))
+    epochs = [row["epoch"] for row in rows]
+    loss_ax.plot(epochs, [row["train_loss"] for row in rows], marker="o", label="train loss")
+    loss_ax.plot(epochs, [row["val_loss"] for row in rows], marker="o", label="held-out loss")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.set_ylabel("cross-entropy (nats)")
+    acc_ax.plot(epochs, [row["val_accuracy"] for row in rows], marker="o", label="held-out top-1")
+    if any(row.get("ema_val_accuracy") is not None for row in rows):
+        acc_ax.plot(epochs, [row.get("ema_val_accuracy") for row in rows], marker="o", label="EMA held-out top-1")
+    acc_ax.set_xlabel("epoch")
+    acc_ax.set_ylabel("accuracy")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.suptitle(_wrap(title))
+    return save_figure(fig, path, dpi=DPI)

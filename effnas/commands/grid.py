@@ -55,24 +55,25 @@ def _value(text: str) -> Any:
         return text
 
 
-def parse_config(items: list[str]) -> dict[str, Any]:
-    """Merge --config items: JSON objects, JSON files, or key=value (values parsed as JSON if they can be)."""
+def parse_config(items: list[str], what: str = "--config") -> dict[str, Any]:
+    """Merge --config items (or `what`'s): JSON objects, JSON files, or key=value (values parsed as JSON if
+    they can be)."""
     config: dict[str, Any] = {}
     for item in items:
         text = item.strip()
         if text.startswith("{"):
-            data = parse_json_text(text, "--config JSON")
+            data = parse_json_text(text, f"{what} JSON")
         elif text.endswith(".json") or os.path.isfile(text):
-            data = read_json_file(text, "--config")
+            data = read_json_file(text, what)
         elif "=" in text:
             key, _, value = text.partition("=")
             if not key.strip():
-                raise InputError(f"--config item {item!r} has an empty key")
+                raise InputError(f"{what} item {item!r} has an empty key")
             data = {key.strip(): _value(value.strip())}
         else:
-            raise InputError(f"--config items are JSON objects, JSON files or key=value, got {item!r}")
+            raise InputError(f"{what} items are JSON objects, JSON files or key=value, got {item!r}")
         if not isinstance(data, dict):
-            raise InputError(f"--config {item!r} must give a JSON object")
+            raise InputError(f"{what} {item!r} must give a JSON object")
         config.update(data)
     return config
 

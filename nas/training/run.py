@@ -29,10 +29,9 @@ from torch import nn
 
 from search_spaces import Arch, InputError
 from search_spaces.atomic import check_target, write_json_atomic, write_text_atomic, write_with
-from search_spaces.schema import defaults, read, spec
+from search_spaces.schema import Style, python_names, read, spec
 
 from ..data import load_dataset
-from ..evaluators.common import STYLE as OPTION_STYLE
 from ..evaluators.common import build_seeded, set_threads, within
 from ..evaluators.proxy_model import accuracy, prepare_for_proxy, recalibrate_batchnorm
 from . import checkpoint as ckpt
@@ -64,6 +63,10 @@ class TrainOptions:
     seed: int = spec(0, check=within(0, 2**63 - 1))  # weights, batch order, dropout, augmentation
     device: str = "cpu"  # cpu | cuda[:n] | auto
     threads: int | None = None  # torch intra-op threads; None: torch's default
+
+
+OPTION_STYLE = Style(name="train option {key!r}", unknown="unknown train option(s) {listed}; known: {known}",
+                     type_names=python_names, coerce=True)
 
 
 def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
@@ -280,8 +283,8 @@ def _difference(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str:
             if key == "options":
                 mine, theirs = saved.get(key) or {}, current.get(key) or {}
                 names = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-                return f"its {', '.join(names)} differ{'s' if len(names) == 1 else ''}"
-            return f"its {key} differs"
+                return f"options differ: {', '.join(names)}"
+            return f"{key} differs"
     return ""
 
 
@@ -306,5 +309,3 @@ def train_run(arch: Arch, recipe: Mapping[str, Any], options: Mapping[str, Any],
     run.begin(resume)
     return run.train(on_epoch=on_epoch)
 
-
-DEFAULT_OPTIONS = {k: v for k, v in defaults(TrainOptions).items()}
