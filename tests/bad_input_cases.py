@@ -72,9 +72,10 @@ CASES: list[tuple[str, list[str], str]] = [
 # Issue 13's hostile-input pass, one module per area (each with its own CASES and prepare()).
 import bad_input_cases_options as _options  # noqa: E402
 import bad_input_cases_parse as _parse  # noqa: E402
+import bad_input_cases_train as _train  # noqa: E402
 import bad_input_cases_writes as _writes  # noqa: E402
 
-CASES += _parse.CASES + _writes.CASES + _options.CASES
+CASES += _parse.CASES + _writes.CASES + _options.CASES + _train.CASES
 
 
 def prepare(folder) -> None:
@@ -105,5 +106,5 @@ def prepare(folder) -> None:
                                          "evaluator = 'zero-cost'\ntrials = 3\n[family]\nphis = [0]\n")
     (corrupt / "search").mkdir(parents=True, exist_ok=True)  # (a finished trial, a torn one, a finished one)
     (corrupt / "search" / "trials.jsonl").write_text('{"trial": "t00000"}\n{"trial": \n{"trial": "t00002"}\n')
-    for area in (_parse, _writes, _options):
+    for area in (_parse, _writes, _options, _train):
         area.prepare(folder)
