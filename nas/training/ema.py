@@ -22,6 +22,8 @@ class ModelEma:
         self.decay = decay
         self.updates = 0
         self.module = copy.deepcopy(model).eval().requires_grad_(False)
+        self._pairs: tuple[list, list, list] | None = None
+        self._source: nn.Module | None = None
 
     def rate(self) -> float:
         """The decay of the next update: min(decay, (1 + n) / (10 + n)), n the updates so far + 1."""
@@ -30,18 +32,21 @@ class ModelEma:
 
     @torch.no_grad()
     def update(self, model: nn.Module) -> None:
-        """One step of the average towards `model`'s current weights (torch._foreach: one kernel per op)."""
+        """One step of the average towards `model`'s current weights: s ← s + (1 − d)(w − s), one
+        torch._foreach_lerp_ over every float tensor (the pairs are found once: the optimiser and
+        load_state_dict update the live tensors in place)."""
         d = self.rate()
         self.updates += 1
-        live = model.state_dict()
-        shadows = self.module.state_dict()
-        floats = [name for name, shadow in shadows.items() if shadow.dtype.is_floating_point]
-        targets = [shadows[name] for name in floats]
-        torch._foreach_mul_(targets, d)
-        torch._foreach_add_(targets, [live[name].detach().to(shadows[name].dtype) for name in floats], alpha=1.0 - d)
-        for name, shadow in shadows.items():
-            if not shadow.dtype.is_floating_point:
-                shadow.copy_(live[name])
+        if self._pairs is None or self._source is not model:
+            live, shadows = model.state_dict(), self.module.state_dict()
+            floats = [name for name, shadow in shadows.items() if shadow.dtype.is_floating_point]
+            self._pairs = ([shadows[n] for n in floats], [live[n].detach() for n in floats],
+                           [(shadows[n], live[n]) for n in shadows if n not in set(floats)])
+            self._source = model
+        shadows, lives, others = self._pairs
+        torch._foreach_lerp_(shadows, lives, 1.0 - d)
+        for shadow, value in others:
+            shadow.copy_(value)
 
     def state_dict(self) -> dict:
         return {"updates": self.updates, "decay": self.decay, "module": self.module.state_dict()}
