@@ -1,4 +1,4 @@
-"""JOB.toml: a pipeline job (search → grid → family → detectors) as a validated record.
+"""JOB.toml: a pipeline job (search → grid → family → train → detectors) as a validated record.
 
 Every section is optional except ``[job]``; a stage whose section is missing is skipped and its
 input comes from the next stage's explicit setting (e.g. ``[grid] base = "efficientnet-b0"``).
@@ -21,7 +21,7 @@ from search_spaces.units import parse_size
 
 from .runfolder import named_folder, run_folder, run_name
 
-STAGES = ("search", "grid", "family", "detectors")
+STAGES = ("search", "grid", "family", "train", "detectors")
 
 
 def _size(value: Any, what: str) -> None:
@@ -116,6 +116,24 @@ class FamilySection:
 
 
 @dataclass(frozen=True)
+class TrainSection:
+    """[train]: train family members with `effnas train`'s engine (nas.training), one run folder each."""
+
+    data: str = spec()
+    members: str | list = spec("all", check=_members)
+    recipe: str = "efficientnet"
+    options: dict | None = None  # recipe overrides (--opt), checked with the recipe
+    epochs: int | float = spec(10, check=lambda v, what: _need(0 < v <= 10000,
+                                                               f"{what} must be in (0, 10000], got {v}"))
+    batch: int = spec(64, check=lambda v, what: check_int(v, what, 2, 1 << 20))
+    resolution: int | None = None
+    subset: int | None = None
+    val_size: int = spec(2000, check=lambda v, what: check_int(v, what, 1, 1 << 31))
+    seed: int | None = spec(None, check=check_seed)  # default: [job] seed
+    device: str = "cpu"
+
+
+@dataclass(frozen=True)
 class DetectorsSection:
     members: str | list = spec("all", check=_members)
     num_classes: int = spec(90, check=lambda v, what: check_int(v, what, 1, MAX_CLASSES))
@@ -123,7 +141,7 @@ class DetectorsSection:
 
 
 SCHEMA: dict[str, type] = {"job": JobSection, "search": SearchSection, "grid": GridSection,
-                           "family": FamilySection, "detectors": DetectorsSection}
+                           "family": FamilySection, "train": TrainSection, "detectors": DetectorsSection}
 _STYLE = Style(name="job: {where} {key}", unknown="job: unknown key {first!r} in {where} (known: {known})",
                type_names=python_names)
 
@@ -171,7 +189,7 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
     head = _read_section("job", data["job"])
     sections = {stage: (_read_section(stage, data[stage]) if stage in data else None) for stage in STAGES}
     if not any(sections.values()):
-        raise InputError("job: no stage to run (add [search], [grid], [family] or [detectors])")
+        raise InputError("job: no stage to run (add [search], [grid], [family], [train] or [detectors])")
     _check_stages(sections)
     name = run_name(head["name"], "job: [job] name") if head["name"] is not None else Path(path).stem
     out = run_folder(head["out"], "job: [job] out") if head["out"] is not None else named_folder("results", name)
@@ -181,7 +199,7 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
 
 def _check_stages(sections: dict[str, dict[str, Any] | None]) -> None:
     """The rules between sections: each stage's input comes from an earlier stage or its own base."""
-    search, grid, family, detectors = (sections[stage] for stage in STAGES)
+    search, grid, family, train, detectors = (sections[stage] for stage in STAGES)
     if grid is not None:
         if search is None and not grid["base"]:
             raise InputError("job: [grid] needs base = ARCH when the job has no [search] stage")
@@ -192,18 +210,19 @@ def _check_stages(sections: dict[str, dict[str, Any] | None]) -> None:
             raise InputError("job: [family] needs exactly one of phis = [...] or targets = [...]")
         if search is None and grid is None and not family["base"]:
             raise InputError("job: [family] needs base = ARCH when the job has no [search] or [grid] stage")
-    if detectors is not None:
-        if family is None:
-            raise InputError("job: [detectors] needs a [family] stage to take members from")
-        _check_members(detectors["members"], len(family["phis"] or family["targets"]))
+    for name, section in (("train", train), ("detectors", detectors)):
+        if section is not None:
+            if family is None:
+                raise InputError(f"job: [{name}] needs a [family] stage to take members from")
+            _check_members(section["members"], len(family["phis"] or family["targets"]), name)
 
 
-def _check_members(chosen: str | list, members: int) -> None:
-    """[detectors] members: "all" or indices into the family's members."""
+def _check_members(chosen: str | list, members: int, stage: str = "detectors") -> None:
+    """[detectors] / [train] members: "all" or indices into the family's members."""
     if isinstance(chosen, list):
         for index in chosen:
             if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < members:
-                raise InputError(f"job: [detectors] members: no member {index!r} (the family has {members}: "
+                raise InputError(f"job: [{stage}] members: no member {index!r} (the family has {members}: "
                                  f"0..{members - 1})")
 
 

@@ -1,4 +1,4 @@
-"""`effnas run JOB.toml`: search → grid → family → detectors in one run folder, resumable.
+"""`effnas run JOB.toml`: search → grid → family → train → detectors in one run folder, resumable.
 
 Each stage reads the previous stage's file (best.json → coefficients.json → family.json →
 detectors.json) or the input the job gives instead. ``state.json`` records finished stages; a
@@ -33,7 +33,9 @@ Log = Callable[[str], None]
 
 def job_fingerprint(job: Job) -> str:
     """Hash of what the job computes (its sections), not of how it runs."""
-    text = json.dumps({s: job.sections.get(s) for s in STAGES}, sort_keys=True, default=str)
+    # (a job without [train] keeps the fingerprint it had before the stage existed)
+    sections = {s: job.sections.get(s) for s in STAGES if s != "train" or job.sections.get(s) is not None}
+    text = json.dumps(sections, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

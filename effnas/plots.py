@@ -87,6 +87,13 @@ def plot_family(members: Sequence[dict[str, Any]], official: Sequence[dict[str, 
     return save_figure(fig, path, dpi=DPI)
 
 
+def plot_run_curves(folder: str | os.PathLike, title: str) -> Path:
+    """A training run folder's train.png, from its metrics.jsonl."""
+    from nas.training.run import read_metrics
+
+    return plot_training(read_metrics(folder), Path(folder) / "train.png", title)
+
+
 def plot_training(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title: str = "training") -> Path:
     """train.png: training and held-out loss (left), held-out accuracy raw and EMA (right), per epoch."""
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(9.6, 3.8))
@@ -104,4 +111,21 @@ def plot_training(rows: Sequence[dict[str, Any]], path: str | os.PathLike, title
         ax.grid(alpha=0.3)
         ax.legend()
     fig.suptitle(_wrap(title))
+    return save_figure(fig, path, dpi=DPI)
+
+
+def plot_trained_members(members: Sequence[dict[str, Any]], path: str | os.PathLike, title: str) -> Path:
+    """Held-out accuracy (raw and EMA) of trained family members against their MACs."""
+    fig, ax = plt.subplots(figsize=(6.4, 4.2))
+    macs = [m["macs"] / 1e9 for m in members]
+    ax.plot(macs, [m["val_accuracy"] for m in members], marker="o", label="held-out top-1")
+    if any(m.get("ema_val_accuracy") is not None for m in members):
+        ax.plot(macs, [m.get("ema_val_accuracy") for m in members], marker="s", label="EMA")
+    for m, x in zip(members, macs, strict=True):
+        ax.annotate(str(m["member"]), (x, m["val_accuracy"]), textcoords="offset points", xytext=(4, 4))
+    ax.set_xlabel("MACs (G)")
+    ax.set_ylabel("accuracy")
+    ax.set_title(_wrap(title, 60))
+    ax.grid(alpha=0.3)
+    ax.legend()
     return save_figure(fig, path, dpi=DPI)

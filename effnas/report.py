@@ -136,6 +136,24 @@ def family_section(folder: Path) -> list[str]:
     ]
 
 
+def train_section(folder: Path) -> list[str]:
+    """The trained members: held-out accuracy (raw, EMA) and final training loss beside MACs, and a plot."""
+    trained = read_json(folder / "train.json")
+    if not trained:
+        return []
+    members = trained["members"]
+    plots.plot_trained_members(members, folder / "train.png", f"{trained['recipe']} recipe on {trained['data']}")
+    rows = [[m["member"], "-" if m["phi"] is None else f"{m['phi']:.3g}", format_size(m["macs"]),
+             format_size(m["params"]), m["epoch"], f"{m['train_loss']:.4f}", f"{m['val_accuracy']:.4f}",
+             "-" if m.get("ema_val_accuracy") is None else f"{m['ema_val_accuracy']:.4f}", m["folder"]]
+            for m in members]
+    return ["## Trained members", "",
+            f"Recipe **{trained['recipe']}** on **{trained['data']}** (`effnas train`'s engine; each folder has "
+            "config.json, metrics.jsonl, model.pt and train.png).", "",
+            _md_table(["member", "φ", "MACs", "params", "epochs", "final train loss", "held-out acc", "EMA acc",
+                       "folder"], rows), "", "![accuracy vs MACs of the trained members](train.png)", ""]
+
+
 def detector_section(folder: Path) -> list[str]:
     detectors = read_json(folder / "detectors.json")
     if not detectors:
@@ -151,7 +169,7 @@ def write_report(folder: str | Path, title: str) -> Path:
     """(Re)write folder/report.md and its PNG plots from the stage files present."""
     folder = Path(folder)
     lines = [f"# effnas run: {title}", "", f"Run folder `{folder}`.", ""]
-    for section in (search_section, grid_section, family_section, detector_section):
+    for section in (search_section, grid_section, family_section, train_section, detector_section):
         lines += section(folder)
     return save_markdown(folder / "report.md", "\n".join(lines) + "\n")
 

@@ -23,10 +23,11 @@ REFERENCES = ("efficientnet-b0", "mnasnet-a1")
 DETECTORS_SCHEMA = "effnas.detectors/1"
 # stage -> files/folders it owns in the run folder
 OUTPUTS = {"search": ("best.json", "search"), "grid": ("coefficients.json", "grid"),
-           "family": ("family.json",), "detectors": ("detectors.json",)}
+           "family": ("family.json",), "train": ("train.json", "train"), "detectors": ("detectors.json",)}
 # stage -> files that all exist once it finished; a lost one runs the stage again (from its ledger)
 FINISHED = {"search": ("best.json", "search/best.json"), "grid": ("coefficients.json",),
-            "family": ("family.json",), "detectors": ("detectors.json",)}
+            "family": ("family.json",), "train": ("train.json",), "detectors": ("detectors.json",)}
+TRAIN_SCHEMA = "effnas.train-stage/1"
 
 
 def finished(folder: Path, stage: str) -> bool:
@@ -210,6 +211,59 @@ def run_family_stage(ctx: Context) -> dict[str, Any]:
     return {"members": len(family), "macs": [m.macs for m in family]}
 
 
+# ---------------------------------------------------------------------- train
+def _train_inputs(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
+    """([train]'s resolved recipe, its run options), checked (InputError on bad values)."""
+    from nas.training.recipe import get_recipe
+    from nas.training.run import read_options
+
+    section = ctx.job.section("train")
+    recipe = get_recipe(section["recipe"], section["options"] or {})
+    given = {"data": section["data"], "epochs": section["epochs"], "batch": section["batch"],
+             "resolution": section["resolution"], "subset": section["subset"], "val_size": section["val_size"],
+             "seed": ctx.job.seed if section["seed"] is None else section["seed"], "device": section["device"]}
+    return recipe, read_options(given)
+
+
+def check_train(ctx: Context, fresh: bool = False) -> None:
+    """The recipe, the options and the data ([train] data) are checked before anything runs."""
+    from nas.data import load_dataset
+
+    _, options = _train_inputs(ctx)
+    load_dataset(options["data"], resolution=8, subset=options["subset"], seed=options["data_seed"],
+                 val_size=options["val_size"], lazy=True)
+
+
+def run_train_stage(ctx: Context) -> dict[str, Any]:
+    """Train the chosen family members, each in train/member-K (a rerun resumes a killed member from
+    its last epoch); train.json lists each member's last metrics row."""
+    from nas.training.run import train_run
+    from scaling import load_family
+    from scaling.progress import Countdown
+
+    from .plots import plot_run_curves
+
+    section = ctx.job.section("train")
+    recipe, options = _train_inputs(ctx)
+    family = load_family(ctx.folder / "family.json")
+    chosen = range(len(family)) if section["members"] == "all" else section["members"]
+    countdown, rows = Countdown(len(chosen)), []
+    for index in chosen:
+        member = family[index]
+        folder = ctx.folder / "train" / f"member-{index}"
+        ctx.log(f"[train] member {index} ({member.macs / 1e6:.0f}M MACs) -> {folder}")
+        last = train_run(member.arch, recipe, options, folder, resume=True,
+                         source={"family": str(ctx.folder / "family.json"), "member": index,
+                                 "recipe_name": section["recipe"]})
+        plot_run_curves(folder, f"member {index} · {section['recipe']} recipe · {options['data']}")
+        rows.append({"member": index, "phi": member.phi, "macs": member.macs, "params": member.arch.cost().params,
+                     "resolution": member.resolution, "folder": f"train/member-{index}", **last})
+        ctx.report("train", countdown.tick())
+    write_json_atomic(ctx.folder / "train.json", {"schema": TRAIN_SCHEMA, "recipe": section["recipe"],
+                                                  "data": options["data"], "members": rows})
+    return {"members": len(rows), "accuracy": [row["val_accuracy"] for row in rows]}
+
+
 # ---------------------------------------------------------------------- detectors
 def run_detectors_stage(ctx: Context) -> dict[str, Any]:
     """EfficientDet on each family member, scaled by the member's φ (φ < 0 uses D0's settings)."""
@@ -242,9 +296,9 @@ def run_detectors_stage(ctx: Context) -> dict[str, Any]:
 # stage -> the function that runs it (`nas.runners.RUNNERS` is something else: the trial runners)
 STAGE_FUNCTIONS: dict[str, Callable[[Context], dict[str, Any]]] = {
     "search": run_search_stage, "grid": run_grid_stage, "family": run_family_stage,
-    "detectors": run_detectors_stage,
+    "train": run_train_stage, "detectors": run_detectors_stage,
 }
 
 CHECKS: dict[str, Callable[[Context, bool], None]] = {
-    "search": check_search, "grid": check_grid, "family": check_family,
+    "search": check_search, "grid": check_grid, "family": check_family, "train": check_train,
 }

@@ -124,21 +124,17 @@ def cmd_train(args: argparse.Namespace) -> int:
             from nas.training.run import train_run
 
             last = train_run(arch, recipe, options, folder, resume=args.resume, source=source, on_epoch=show)
-        rows = _rows(folder)
-        from ..plots import plot_training
+        from nas.training.run import read_metrics
 
-        plot_training(rows, folder / "train.png", f"{arch.name or 'arch'} · {recipe_name} recipe · {options['data']}")
+        from ..plots import plot_run_curves
+
+        plot_run_curves(folder, f"{arch.name or 'arch'} · {recipe_name} recipe · {options['data']}")
+        rows = read_metrics(folder)
     if args.json:
         print_json(last)
     else:
         print(summary(arch, rows, folder, recipe_name))
     return 0
-
-
-def _rows(folder) -> list[dict[str, Any]]:
-    import json
-
-    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines() if line.strip()]
 
 
 def summary(arch, rows: list[dict[str, Any]], folder, recipe: str) -> str:

@@ -276,6 +276,12 @@ class Run:
         write_text_atomic(self.folder / "arch.json", self.arch.to_json() + "\n")
 
 
+def read_metrics(folder: str | os.PathLike) -> list[dict[str, Any]]:
+    """The rows of a run folder's metrics.jsonl (written whole and atomically: no torn line)."""
+    path = Path(folder) / "metrics.jsonl"
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
 def _difference(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str:
     """'' when two run identities agree, else which part differs, in words."""
     for key in ("arch", "recipe", "options", "resolution"):
