@@ -31,8 +31,16 @@ shared: the driver locks and writes it too). The last row is rank 0's return val
 
 Ray Train version: Ray 2.60 runs Train V2 by default (``RAY_TRAIN_V2_ENABLED`` unset means on); this module
 uses V2's API (`ray.train.ScalingConfig/RunConfig/FailureConfig/CheckpointConfig` are V2's classes then,
-`Result.return_value`) and is not written for V1 (``RAY_TRAIN_V2_ENABLED=0``). V2's controller is an actor
-of 0 CPUs, so N workers need N CPUs, nothing more.
+`Result.return_value`, `ray.train.report(..., checkpoint_dir_name=)`). V2's controller is an actor of
+0 CPUs, so N workers need N CPUs, nothing more. Under V1 (``RAY_TRAIN_V2_ENABLED=0``, tried) the trainer
+runs as a Tune trial holding a CPU of its own: 2 workers on a 2-CPU Ray waited forever ("You asked for
+3.0 CPUs"), so V1 is refused up front (:func:`check_train_v2`).
+
+Interrupting: Ctrl+C or SIGTERM in the driver (nas.runners.ray_runner's handler) ends the poll with
+KeyboardInterrupt and shuts down the embedded Ray it started, workers included; the folder keeps the last
+epoch's checkpoint (``--resume`` continues). On a Ray this driver did not start (a cluster, an open
+`ray_runner.session()`), Ray Train's controller is an actor owned by this driver: it and its workers end
+when the driver's process does (or the session shuts its Ray down), not at the KeyboardInterrupt itself.
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ from typing import Any
 from search_spaces import Arch, InputError
 
 from . import checkpoint as ckpt
-from .run import Run, _difference, device_of, read_options
+from .run import Run, device_of, identity_difference, read_metrics, read_options
 
 POLL_S = 0.5  # how often the driver looks for new rows in metrics.jsonl
 RAY_FOLDER = "ray"  # under the run folder: Ray Train's storage (its copy of the latest checkpoint)
@@ -78,6 +86,16 @@ def check_workers(workers: int, cpus_per_worker: float = 1.0, nodes: list[dict] 
                              + ("" if fits * each == total else f" ({fits} workers fit on its nodes)"))
 
 
+def check_train_v2() -> None:
+    """InputError unless Ray Train runs its V2 (Ray 2.60's default): V1's trainer actor holds a CPU of its
+    own, so N workers on N CPUs would wait forever, and its API differs."""
+    from ray.train.v2._internal.constants import V2_ENABLED_ENV_VAR, is_v2_enabled
+
+    if not is_v2_enabled():
+        raise InputError(f"effnas train --runner ray needs Ray Train V2: unset {V2_ENABLED_ENV_VAR} "
+                         f"(it is {os.environ.get(V2_ENABLED_ENV_VAR)!r}) or set it to 1")
+
+
 def worker_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The options (checked, every field present) as each worker trains with them: one torch thread per
     CPU worker unless ``threads`` says otherwise."""
@@ -97,7 +115,7 @@ def train_with_ray(arch: Arch, recipe: Mapping[str, Any], options: Mapping[str, 
     new epoch. InputError (before any worker starts) for bad input."""
     import torch
 
-    from ..runners.ray_runner import connect, release
+    from ..runners.ray_runner import connect, local_node, release
 
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
@@ -105,27 +123,39 @@ def train_with_ray(arch: Arch, recipe: Mapping[str, Any], options: Mapping[str, 
         raise InputError(f"max failures must be -1 (no limit) or more, got {max_failures}")
     folder = Path(folder).resolve()
     settings = worker_options(options)
+    cuda = device_of(read_options(settings)["device"]).type == "cuda"
+    if _embedded(address):  # (the local Ray connect would start: too many workers refused first, without starting it)
+        check_workers(workers, 1.0, [local_node()], gpus_per_worker=1.0 if cuda else 0.0)
     threads = torch.get_num_threads()
     try:  # the checks: data, batch for `workers`, folder and resume identity (writes config.json)
         run = Run(arch, recipe, settings, folder, source=source, shard=(0, workers))
         run.begin(resume)
         if len(run.loop.losses) >= run.steps.stop:  # a resumed run with nothing left: as inline
             return run.train(on_epoch=on_epoch)
-        seen, cuda = run.loop.epoch, run.device.type == "cuda"
+        seen = run.loop.epoch
     finally:
         torch.set_num_threads(threads)
     del run
+    if not resume:  # (a fresh run: Ray's storage can only be a run's that never finished an epoch)
+        shutil.rmtree(folder / RAY_FOLDER, ignore_errors=True)
     config = {"arch": arch.to_dict(), "recipe": dict(recipe), "options": settings, "folder": os.fspath(folder),
-              "source": dict(source or {}), "cwd": os.getcwd()}
+              "source": dict(source or {}), "cwd": os.getcwd(), "cuda": cuda}
+    check_train_v2()
     started = connect(address)
     try:
         check_workers(workers, 1.0, gpus_per_worker=1.0 if cuda else 0.0)
         result = _fit(_trainer(config, workers, cuda, max_failures), folder, seen, on_epoch)
     finally:
         release(started)
-    if isinstance(result.return_value, dict):
-        return result.return_value
-    return _rows(folder)[-1]
+    last = getattr(result, "return_value", None)  # (rank 0's: Train V2)
+    return last if isinstance(last, dict) else read_metrics(folder)[-1]
+
+
+def _embedded(address: str | None) -> bool:
+    """Whether `connect(address)` would start an embedded local Ray (none is up, no cluster address)."""
+    import ray
+
+    return not ray.is_initialized() and (address or os.environ.get("RAY_ADDRESS") or "local") == "local"
 
 
 def _trainer(config: dict[str, Any], workers: int, cuda: bool, max_failures: int) -> Any:
@@ -167,19 +197,11 @@ def _stream(folder: Path, seen: int, on_epoch: OnEpoch | None) -> int:
     """Call `on_epoch` on metrics.jsonl's rows after epoch `seen`; returns the last epoch seen."""
     if on_epoch is None:
         return seen
-    for row in _rows(folder):
+    for row in read_metrics(folder):
         if row["epoch"] > seen:
             on_epoch(row)
             seen = row["epoch"]
     return seen
-
-
-def _rows(folder: Path) -> list[dict[str, Any]]:
-    try:
-        text = (folder / "metrics.jsonl").read_text()
-    except FileNotFoundError:
-        return []
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def _input_error(error: BaseException) -> InputError | None:
@@ -232,7 +254,7 @@ def _restore_newest(run: Run) -> None:
         path = Path(directory) / ckpt.FILENAME
         state = ckpt.load(path) if path.is_file() else None
     if state is not None and state.epoch > run.loop.epoch:
-        differs = _difference(state.config, run.identity)
+        differs = identity_difference(state.config, run.identity)
         if differs:
             raise InputError(f"Ray's checkpoint of {os.fspath(run.folder)!r} is another run ({differs})")
         run.restore(state)
@@ -248,7 +270,7 @@ def _report(run: Run) -> None:
     if run.rank != 0:
         ray.train.report(metrics)
         return
-    with tempfile.TemporaryDirectory(prefix="effnas-checkpoint-") as directory:
+    with tempfile.TemporaryDirectory(prefix="effnas-checkpoint-", ignore_cleanup_errors=True) as directory:
         target = Path(directory) / ckpt.FILENAME
         try:
             os.link(run.checkpoint_path, target)  # (checkpoint.pt is replaced, never rewritten: a link is a copy)
@@ -268,8 +290,7 @@ def train_worker(config: dict[str, Any]) -> dict[str, Any]:
     context = ray.train.get_context()
     shard = (context.get_world_rank(), context.get_world_size())
     options = dict(config["options"])
-    if device_of(options["device"]).type == "cuda":
-        options["device"] = str(ray.train.torch.get_device())  # (this worker's GPU)
+    options["device"] = str(ray.train.torch.get_device()) if config["cuda"] else "cpu"  # (the driver's choice)
     device = device_of(options["device"])
     run = Run(Arch.from_dict(config["arch"]), config["recipe"], options, Path(config["folder"]),
               source=config["source"], shard=shard, wrap=_wrap(device))

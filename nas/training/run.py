@@ -176,7 +176,7 @@ class Run:
             check_target(self.folder / name)
         if resume and self.checkpoint_path.exists():
             state = ckpt.load(self.checkpoint_path)
-            differs = _difference(state.config, self.identity)
+            differs = identity_difference(state.config, self.identity)
             if differs:
                 raise InputError(f"--resume: {os.fspath(self.folder)!r} is another run ({differs}); "
                                  "resume it with its own arguments, or give a new --out")
@@ -282,7 +282,7 @@ def read_metrics(folder: str | os.PathLike) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
 
 
-def _difference(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str:
+def identity_difference(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str:
     """'' when two run identities agree, else which part differs, in words."""
     for key in ("arch", "recipe", "options", "resolution"):
         if _canonical(saved.get(key)) != _canonical(current.get(key)):
