@@ -152,3 +152,22 @@ def test_resume_after_sigkill_is_bit_for_bit(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert _rows(cut) == _rows(whole)
     assert [row["epoch"] for row in _rows(cut)] == [1, 2, 3, 4]
+
+
+def test_image_folder_decoded_batch_by_batch(tmp_path):
+    """An ImageFolder decoded lazily by DataLoader workers trains through the same loop; the worker
+    count does not change what is trained."""
+    from PIL import Image
+
+    for label, colour in (("red", (200, 30, 30)), ("blue", (30, 30, 200))):
+        folder = tmp_path / "images" / label
+        folder.mkdir(parents=True)
+        for index in range(24):
+            Image.new("RGB", (20, 20), tuple(min(255, c + 3 * index) for c in colour)).save(folder / f"{index}.png")
+    options = {"data": str(tmp_path / "images"), "epochs": 2, "batch": 8, "val_size": 8, "resolution": 16,
+               "threads": 1, "lazy": True}
+    recipe = get_recipe("adam")
+    one = train_run(load_arch(PLAIN), recipe, {**options, "loader_workers": 0}, tmp_path / "w0")
+    two = train_run(load_arch(PLAIN), recipe, {**options, "loader_workers": 2}, tmp_path / "w2")
+    assert one["train_loss"] == two["train_loss"] and one["val_accuracy"] == two["val_accuracy"]
+    assert json.loads((tmp_path / "w0" / "config.json").read_text())["train_images"] == 40

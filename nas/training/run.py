@@ -32,12 +32,13 @@ from search_spaces.atomic import check_target, write_json_atomic, write_text_ato
 from search_spaces.schema import Style, python_names, read, spec
 
 from ..data import load_dataset
+from ..data.loader import BUNDLED
 from ..evaluators.common import build_seeded, set_threads, within
 from ..evaluators.proxy_model import accuracy, prepare_for_proxy, recalibrate_batchnorm
 from . import checkpoint as ckpt
 from .augment import make_augment
 from .ema import ModelEma
-from .loop import LoopState, TrainStep, fit, plan_steps
+from .loop import LoopState, TrainStep, autocast_dtype, fit, plan_steps
 from .optimizers import make_optimizer
 from .recipe import member_dropout, scaled_lr
 from .schedules import lr_at
@@ -46,7 +47,7 @@ SCHEMA = "effnas.train/1"
 ROW_KEYS = ("epoch", "train_loss", "val_loss", "val_accuracy", "ema_val_accuracy", "lr", "images_per_s", "seconds")
 BUNDLED_RESOLUTION = 32  # bundled sets' images are 8-28 px: the default input size on them
 # options that may differ between a run and its resume (they do not change what is trained)
-FREE_OPTIONS = ("device", "threads")
+FREE_OPTIONS = ("device", "threads", "loader_workers")
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,10 @@ class TrainOptions:
     seed: int = spec(0, check=within(0, 2**63 - 1))  # weights, batch order, dropout, augmentation
     device: str = "cpu"  # cpu | cuda[:n] | auto
     threads: int | None = None  # torch intra-op threads; None: torch's default
+    # processes decoding images of large ImageFolder / CIFAR sets (decoded batch by batch, nas.data.stream);
+    # None: torch threads - 1; bundled sets stay in memory. The batches do not depend on it.
+    loader_workers: int | None = spec(None, check=within(0, 256))
+    lazy: bool | None = None  # decode batch by batch; None: automatic (nas.data.load_dataset)
 
 
 OPTION_STYLE = Style(name="train option {key!r}", unknown="unknown train option(s) {listed}; known: {known}",
@@ -88,8 +93,7 @@ def device_of(name: str) -> torch.device:
 
 
 def resolution_of(arch: Arch, options: Mapping[str, Any]) -> int:
-    from ..data.loader import BUNDLED
-
+    """The input size a run trains at: --resolution, else 32 px on bundled sets, else the arch's."""
     if options["resolution"] is not None:
         return int(options["resolution"])
     return BUNDLED_RESOLUTION if str(options["data"]).lower() in BUNDLED else arch.resolution
@@ -109,8 +113,11 @@ class Run:
         self.threads = set_threads(self.options["threads"])
         self.device = device_of(self.options["device"])
         resolution = resolution_of(arch, self.options)
+        workers = self.options["loader_workers"]
+        workers = max(0, self.threads - 1) if workers is None else workers
         data = load_dataset(self.options["data"], resolution=resolution, subset=self.options["subset"],
-                            seed=self.options["data_seed"], val_size=self.options["val_size"], lazy=False)
+                            seed=self.options["data_seed"], val_size=self.options["val_size"], workers=workers,
+                            lazy=self.options["lazy"])
         if self.options["batch"] > len(data.train_y):
             raise InputError(f"--batch {self.options['batch']} is larger than the {len(data.train_y)} training images")
         if self.options["batch"] < 2 * shard[1]:
@@ -125,8 +132,7 @@ class Run:
             "resolution": resolution, "lr": self.lr, "classes": list(data.classes),
             "train_images": len(data.train_y), "val_images": len(data.val_y), "source": dict(source or {}),
         }
-        memory = torch.channels_last if self.recipe["channels_last"] else torch.contiguous_format
-        self.memory = memory
+        self.memory = memory = torch.channels_last if self.recipe["channels_last"] else torch.contiguous_format
         model = build_seeded(self.arch, data.num_classes, self.options["seed"])
         prepare_for_proxy(model, self.recipe["classifier_init"], self.recipe["zero_init_residual"], 2)
         self.model = model.to(device=self.device, memory_format=memory)
@@ -144,16 +150,13 @@ class Run:
         self.rate = rate
         ema = ModelEma(self.model, self.recipe["ema_decay"]) if self.recipe["ema_decay"] else None
         augment = make_augment(self.recipe, resolution, data.mean, data.std, self.device)
-        from .loop import autocast_dtype
-
         self.step = TrainStep(self.trained, optimizer, rate, label_smoothing=self.recipe["label_smoothing"],
                               clip_grad=self.recipe["clip_grad"], augment=augment, ema=ema, ema_source=self.model,
                               amp_dtype=autocast_dtype(self.device, self.recipe["amp"]))
         self.loop = LoopState.start(self.options["seed"])
         self.rows: list[dict[str, Any]] = []
-        self.train_x = data.train_x.to(self.device)
-        self.val_x = data.val_x.to(self.device)
         self.train_y, self.val_y = data.train_y.to(self.device), data.val_y
+        self._open_images(data, workers)
 
     # ------------------------------------------------------------------ files
     @property
@@ -211,11 +214,26 @@ class Run:
                                   self.recipe["bn_batches"])
         return accuracy(model, self._val_fetch, self.val_y)
 
-    def _train_fetch(self, positions: torch.Tensor) -> torch.Tensor:
-        return self.train_x[positions.to(self.train_x.device)].contiguous(memory_format=self.memory)
+    def _open_images(self, data: Any, workers: int) -> None:
+        """How images reach the model: tensors held on the device, or (lazy data: large ImageFolder and
+        CIFAR sets) decoded batch by batch by `workers` DataLoader processes, into pinned memory on CUDA."""
+        self.stream = None
+        if not data.lazy:
+            train_x, val_x = data.train_x.to(self.device), data.val_x.to(self.device)
+            self._train_fetch = lambda p: train_x[p.to(train_x.device)].contiguous(memory_format=self.memory)
+            self._val_fetch = lambda p: val_x[p.to(val_x.device)].contiguous(memory_format=self.memory)
+            return
+        pin = self.device.type == "cuda"
+        train_stream, val_stream = data.stream("train", workers, pin), data.stream("val", workers, pin)
 
-    def _val_fetch(self, positions: torch.Tensor) -> torch.Tensor:
-        return self.val_x[positions.to(self.val_x.device)].contiguous(memory_format=self.memory)
+        def to_device(images: torch.Tensor) -> torch.Tensor:
+            return images.to(device=self.device, memory_format=self.memory, non_blocking=pin)
+
+        recalibration = train_stream.sequential(len(data.train_y), max(self.options["batch"], 32))
+        held_out = val_stream.sequential(len(data.val_y), 256)
+        self.stream = lambda batches: map(to_device, train_stream(batches))
+        self._train_fetch = lambda p: to_device(recalibration(p))
+        self._val_fetch = lambda p: to_device(held_out(p))
 
     def train(self, on_epoch: Callable[[dict[str, Any]], None] | None = None,
               after_checkpoint: Callable[[Run], None] | None = None) -> dict[str, Any]:
@@ -257,8 +275,8 @@ class Run:
             clock.update(start=time.perf_counter(), images=0)
 
         try:
-            fit(self.trained, counted, self.train_y, self._train_fetch, self.steps, self.loop, end_epoch=end_epoch,
-                shard=self.shard)
+            fit(self.trained, counted, self.train_y, self._train_fetch, self.steps, self.loop, stream=self.stream,
+                end_epoch=end_epoch, shard=self.shard)
         finally:
             if writer is not None:
                 writer.close()
