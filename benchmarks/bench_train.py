@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from nas.data import load_dataset  # noqa: E402
 from nas.evaluators.proxy_model import accuracy  # noqa: E402
+from nas.training.ema import ModelEma  # noqa: E402
 from nas.training.loop import TrainStep  # noqa: E402
 from nas.training.optimizers import make_optimizer  # noqa: E402
 from nas.training.recipe import get_recipe, scaled_lr  # noqa: E402
@@ -53,8 +54,9 @@ def engine_run(arch, options: dict, recipe: dict = RECIPE) -> float:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def hand_run(arch, options: dict) -> float:
-    """The same training written plainly: seed, build, shuffle, step, evaluate after each epoch."""
+def hand_run(arch, options: dict, ema_decay: float = 0.0) -> float:
+    """The same training written plainly: seed, build, shuffle, step, evaluate after each epoch (with
+    `ema_decay`: an EMA updated every step and evaluated too, as the engine does)."""
     began = time.perf_counter()
     data = load_dataset(options["data"], resolution=options["resolution"], subset=options["subset"],
                         val_size=options["val_size"], lazy=False)
@@ -64,6 +66,7 @@ def hand_run(arch, options: dict) -> float:
     lr = scaled_lr(RECIPE, options["batch"])
     optimizer = make_optimizer(model, "rmsprop-tf", lr, 0.9, 1e-5)
     generator = torch.Generator().manual_seed(options["seed"])
+    ema = ModelEma(model, ema_decay) if ema_decay else None
     x, y = data.train_x, data.train_y
     for _ in range(options["epochs"]):
         model.train()
@@ -77,7 +80,10 @@ def hand_run(arch, options: dict) -> float:
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
-        accuracy(model, lambda p: data.val_x[p].contiguous(memory_format=torch.channels_last), data.val_y)
+            if ema is not None:
+                ema.update(model)
+        for evaluated in [model] if ema is None else [model, ema.module]:
+            accuracy(evaluated, lambda p: data.val_x[p].contiguous(memory_format=torch.channels_last), data.val_y)
     return time.perf_counter() - began
 
 
@@ -135,23 +141,26 @@ def main() -> None:
                "val_size": args.val_size, "resolution": args.resolution, "threads": args.threads, "seed": 0}
     no_ema = {**RECIPE, "ema_decay": 0.0}
     engine_run(arch, options), hand_run(arch, options)  # warm-up (data cached, kernels chosen)
-    engine, plain, hand = [], [], []
+    engine, plain, hand, hand_ema = [], [], [], []
     for _ in range(args.rounds):
         engine.append(engine_run(arch, options))
         plain.append(engine_run(arch, options, no_ema))
         hand.append(hand_run(arch, options))
+        hand_ema.append(hand_run(arch, options, RECIPE["ema_decay"]))
     steps = args.epochs * -(-args.images // args.batch)
-    e, p, h = statistics.median(engine), statistics.median(plain), statistics.median(hand)
+    e, p, h, he = (statistics.median(times) for times in (engine, plain, hand, hand_ema))
     print(f"Engine overhead: {args.arch} at {args.resolution} px, batch {args.batch}, {args.images} {args.data} images "
           f"x {args.epochs} epochs ({steps} steps, held-out {args.val_size}), {args.threads} threads, "
           f"median of {args.rounds} interleaved rounds (each run includes loading the data and building the model)\n")
-    print("| loop | seconds | images/s | overhead |")
+    print("| loop | seconds | images/s | overhead vs hand-written |")
     print("|---|---:|---:|---:|")
     print(f"| hand-written (no EMA, no files) | {h:.2f} | {args.images * args.epochs / h:.0f} | – |")
     print(f"| effnas train engine, no EMA (checkpoint, metrics, TensorBoard) | {p:.2f} | "
           f"{args.images * args.epochs / p:.0f} | {100 * (p / h - 1):+.1f}% |")
-    print(f"| effnas train engine (+ EMA every step and the EMA's held-out pass) | {e:.2f} | "
-          f"{args.images * args.epochs / e:.0f} | {100 * (e / h - 1):+.1f}% |")
+    print(f"| hand-written + EMA (updated every step, evaluated every epoch) | {he:.2f} | "
+          f"{args.images * args.epochs / he:.0f} | – |")
+    print(f"| effnas train engine with EMA (+ checkpoint, metrics, TensorBoard) | {e:.2f} | "
+          f"{args.images * args.epochs / e:.0f} | {100 * (e / he - 1):+.1f}% vs hand + EMA |")
     rows = step_rows(args)
     base = rows[0][1]
     print(f"\nB0 training step, batch {args.batch} at {args.step_resolution} px, {args.threads} threads, "

@@ -13,7 +13,7 @@ B0 scaled by depth, width or resolution alone to the compound member's MACs at ฯ
 row (the reference set trained through the same loop: tests/test_train.py
 checks the proxy and `effnas train` agree step for step).
 
-    python benchmarks/report_train_science.py [--run [--limit N] [--seeds 0,1]]   # trains what is missing
+    python benchmarks/report_train_science.py [--run [--limit N] [--seeds 0,1] [--only KEY,...]]
 
 Finished runs land in results/train-science/rows.jsonl (one line each, fsynced; committed); the
 run folders (checkpoints: resumable epoch by epoch on this machine) in results/train-science/runs/
@@ -114,12 +114,12 @@ def row_of(key: str, base: str, rule: str, phi: int, recipe: str, seed: int, arc
             "val_loss": last["val_loss"], "seconds": seconds, "source": source}
 
 
-def run_missing(seeds: tuple[int, ...], limit: int | None) -> None:
+def run_missing(seeds: tuple[int, ...], limit: int | None, only: set[str] | None = None) -> None:
     done = {(row["key"], row["seed"]) for row in read_rows()}
     trained = 0
     for seed in seeds:
         for key, base, rule, phi, recipe in RUNS:
-            if (key, seed) in done:
+            if (key, seed) in done or only is not None and key not in only:
                 continue
             arch = member(base, rule, phi)
             ref = reference_row(arch, seed) if recipe == "adam" else None
@@ -201,9 +201,12 @@ def main() -> None:
     parser.add_argument("--run", action="store_true", help="train what is missing (resumes a killed run)")
     parser.add_argument("--limit", type=int, help="train at most this many runs, then stop")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
+    parser.add_argument("--only", help="train only these run keys (comma-separated; two processes may run "
+                                       "disjoint keys at once: rows.jsonl is appended in single writes)")
     args = parser.parse_args()
     if args.run:
-        run_missing(tuple(int(s) for s in args.seeds.split(",")), args.limit)
+        only = set(args.only.split(",")) if args.only else None
+        run_missing(tuple(int(s) for s in args.seeds.split(",")), args.limit, only)
     table = report()
     OUT.mkdir(parents=True, exist_ok=True)
     write_text_atomic(OUT / "README.md", "# Scaling science on trained members (issue 25 ยง6)\n\n"
