@@ -49,7 +49,7 @@ from search_spaces import Arch, InputError
 from search_spaces.schema import defaults, spec
 
 from ..data import load_dataset
-from ..training.loop import LoopState, TrainStep, final_epoch, fit, plan_steps
+from ..training.loop import LoopState, TrainStep, device_of, final_epoch, fit, plan_steps
 from ..training.optimizers import make_optimizer
 from ..training.schedules import lr_at
 from .common import build_seeded, read_options, set_threads, within
@@ -109,19 +109,6 @@ def _workers(value: str, what: str = "evaluator option 'workers'") -> int | None
     if not text.isdigit() or int(text) > 256:
         raise InputError(f"{what} must be auto or a whole number in [0, 256], got {value!r}")
     return int(text)
-
-
-def _device(name: str) -> torch.device:
-    """"cpu", "cuda[:n]", or "auto" (CUDA when available)."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise InputError(f"evaluator option 'device' must be cpu, cuda[:n] or auto, got {name!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("evaluator option device=cuda, but no CUDA device is available")
-    return device
 
 
 def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> str:
@@ -263,7 +250,7 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     options = read_options(config, OPTIONS)
     trial_cpus = torch.get_num_threads()  # the runner's trial_threads(cpus_per_trial), before ours
     threads = set_threads(options["threads"])
-    device = _device(options["device"])
+    device = device_of(options["device"], "evaluator option device")
     batch = options["batch"]
     workers = _workers(options["workers"])
     workers = max(0, trial_cpus - 1) if workers is None else workers

@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from search_spaces import InputError
+
 from .ema import ModelEma
 
 Fetch = Callable[[torch.Tensor], torch.Tensor]  # training positions -> images on the model's device
@@ -79,6 +81,20 @@ class LoopState:
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.generator.set_state(state["generator"])
         self.losses, self.epoch = [float(x) for x in state["losses"]], int(state["epoch"])
+
+
+def device_of(name: str, what: str = "--device") -> torch.device:
+    """"cpu", "cuda[:n]" or "auto" (CUDA when available) as a device; InputError (worded with `what`)
+    for anything else, or for CUDA on a machine without it."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise InputError(f"{what} must be cpu, cuda[:n] or auto, got {name!r}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InputError(f"{what} {name}, but no CUDA device is available")
+    return device
 
 
 def autocast_dtype(device: torch.device, amp: str) -> torch.dtype | None:

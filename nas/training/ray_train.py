@@ -57,7 +57,8 @@ from typing import Any
 from search_spaces import Arch, InputError
 
 from . import checkpoint as ckpt
-from .run import Run, device_of, identity_difference, read_metrics, read_options
+from .loop import device_of
+from .run import Run, identity_difference, read_metrics, read_options
 
 POLL_S = 0.5  # how often the driver looks for new rows in metrics.jsonl
 RAY_FOLDER = "ray"  # under the run folder: Ray Train's storage (its copy of the latest checkpoint)

@@ -38,7 +38,7 @@ from ..evaluators.proxy_model import accuracy, prepare_for_proxy, recalibrate_ba
 from . import checkpoint as ckpt
 from .augment import make_augment
 from .ema import ModelEma
-from .loop import LoopState, TrainStep, autocast_dtype, fit, plan_steps
+from .loop import LoopState, TrainStep, autocast_dtype, device_of, fit, plan_steps
 from .optimizers import make_optimizer
 from .recipe import member_dropout, scaled_lr
 from .schedules import lr_at
@@ -77,19 +77,6 @@ OPTION_STYLE = Style(name="train option {key!r}", unknown="unknown train option(
 def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """The run options, every field present and checked (InputError on bad or unknown keys)."""
     return read(TrainOptions, options, "", OPTION_STYLE)
-
-
-def device_of(name: str) -> torch.device:
-    """"cpu", "cuda[:n]" or "auto" (CUDA when available); InputError for CUDA without a device."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise InputError(f"--device must be cpu, cuda[:n] or auto, got {name!r}") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise InputError("--device cuda, but no CUDA device is available")
-    return device
 
 
 def resolution_of(arch: Arch, options: Mapping[str, Any]) -> int:
