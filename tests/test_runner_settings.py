@@ -110,5 +110,5 @@ def test_evaluate_batch_hands_run_its_settings(tmp_path, monkeypatch, settings, 
 def test_stage_functions_table_is_not_called_runners():
     from effnas import stages
 
-    assert set(stages.STAGE_FUNCTIONS) == {"search", "grid", "family", "detectors"}
+    assert set(stages.STAGE_FUNCTIONS) == {"search", "grid", "family", "train", "detectors"}
     assert not hasattr(stages, "RUNNERS")

@@ -48,6 +48,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Mapping
@@ -153,10 +154,11 @@ def train_with_ray(arch: Arch, recipe: Mapping[str, Any], options: Mapping[str, 
 
 
 def _embedded(address: str | None) -> bool:
-    """Whether `connect(address)` would start an embedded local Ray (none is up, no cluster address)."""
-    import ray
-
-    return not ray.is_initialized() and (address or os.environ.get("RAY_ADDRESS") or "local") == "local"
+    """Whether `connect(address)` would start an embedded local Ray (none is up, no cluster address).
+    Ray is not imported for it (not imported: not up), so bad input is refused without loading Ray."""
+    ray = sys.modules.get("ray")
+    up = ray is not None and ray.is_initialized()
+    return not up and (address or os.environ.get("RAY_ADDRESS") or "local") == "local"
 
 
 def _trainer(config: dict[str, Any], workers: int, cuda: bool, max_failures: int) -> Any:
