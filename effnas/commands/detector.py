@@ -9,6 +9,7 @@ from search_spaces import InputError
 from search_spaces.bounds import MAX_CLASSES, MAX_PHI, MAX_RESOLUTION, check_int
 from search_spaces.units import format_size
 
+from ..archsource import looks_like_family
 from ..export import add_export_args, check_export_args, describe_export, prepare_model, write_model
 from ..output import format_table, print_json
 
@@ -61,7 +62,7 @@ def resolve(args: argparse.Namespace):
                 raise InputError(f"--member needs --backbone FAMILY.json; {args.backbone!r} is not a file "
                                  "(for a preset or arch file, drop --member)")
             backbone = family_member(args.backbone, args.member)
-        elif _looks_like_family(args.backbone):
+        elif looks_like_family(args.backbone):
             raise InputError("--backbone is a family file: choose a member with --member I")
         else:
             backbone = args.backbone
@@ -74,18 +75,6 @@ def resolve(args: argparse.Namespace):
         overrides["image_size"] = args.resolution
     check_int(args.num_classes, "--num-classes", 1, MAX_CLASSES)
     return config, backbone, overrides
-
-
-def _looks_like_family(path: str) -> bool:
-    if not os.path.isfile(path):
-        return False
-    from search_spaces.readers import read_json_file
-
-    try:
-        data = read_json_file(path, "backbone")
-    except InputError:
-        return False
-    return isinstance(data, dict) and "members" in data
 
 
 def describe(args: argparse.Namespace) -> dict:

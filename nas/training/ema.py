@@ -40,8 +40,9 @@ class ModelEma:
         if self._pairs is None or self._source is not model:
             live, shadows = model.state_dict(), self.module.state_dict()
             floats = [name for name, shadow in shadows.items() if shadow.dtype.is_floating_point]
+            others = [name for name in shadows if name not in set(floats)]
             self._pairs = ([shadows[n] for n in floats], [live[n].detach() for n in floats],
-                           [(shadows[n], live[n]) for n in shadows if n not in set(floats)])
+                           [(shadows[n], live[n]) for n in others])
             self._source = model
         shadows, lives, others = self._pairs
         torch._foreach_lerp_(shadows, lives, 1.0 - d)
