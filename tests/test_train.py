@@ -18,7 +18,7 @@ from nas.evaluators import get_evaluator
 from nas.training.ema import ModelEma
 from nas.training.optimizers import RMSpropTF
 from nas.training.recipe import get_recipe, member_dropout, scaled_lr
-from nas.training.run import train_run
+from nas.training.run import identity_difference, train_run
 from nas.training.schedules import lr_at
 from search_spaces import InputError, load_arch, load_weights
 
@@ -171,3 +171,15 @@ def test_image_folder_decoded_batch_by_batch(tmp_path):
     two = train_run(load_arch(PLAIN), recipe, {**options, "loader_workers": 2}, tmp_path / "w2")
     assert one["train_loss"] == two["train_loss"] and one["val_accuracy"] == two["val_accuracy"]
     assert json.loads((tmp_path / "w0" / "config.json").read_text())["train_images"] == 40
+
+
+def test_identity_tolerates_an_option_an_older_run_predates():
+    """A run saved before an option existed resumes when the option is at its default (None), and
+    an option that really changed is named."""
+    saved = {"arch": {"a": 1}, "recipe": {"lr": 0.1}, "resolution": 32, "options": {"epochs": 10.0, "batch": 64}}
+    current = {**saved, "options": {"epochs": 10.0, "batch": 64, "lazy": None}}
+    assert identity_difference(saved, current) == ""
+    assert identity_difference(saved, {**saved, "options": {"epochs": 10.0, "batch": 32}}) == "options differ: batch"
+    assert identity_difference(saved, {**current, "options": {**current["options"], "lazy": True}}) == \
+        "options differ: lazy"
+    assert identity_difference(saved, {**saved, "recipe": {"lr": 0.2}}) == "recipe differs"

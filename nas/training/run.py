@@ -289,14 +289,13 @@ def read_metrics(folder: str | os.PathLike) -> list[dict[str, Any]]:
 
 def identity_difference(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str:
     """'' when two run identities agree, else which part differs, in words."""
-    for key in ("arch", "recipe", "options", "resolution"):
+    for key in ("arch", "recipe", "resolution"):
         if _canonical(saved.get(key)) != _canonical(current.get(key)):
-            if key == "options":
-                mine, theirs = saved.get(key) or {}, current.get(key) or {}
-                names = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
-                return f"options differ: {', '.join(names)}"
             return f"{key} differs"
-    return ""
+    # options one by one: an option absent from an older run's config reads as its default, None
+    mine, theirs = saved.get("options") or {}, current.get("options") or {}
+    names = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+    return f"options differ: {', '.join(names)}" if names else ""
 
 
 def _canonical(value: Any) -> str:
