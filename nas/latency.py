@@ -31,8 +31,8 @@ from torch import nn
 from search_spaces import Arch, BlockArgs, InputError
 from search_spaces.atomic import write_json_atomic
 from search_spaces.bounds import check_number
-from search_spaces.geometry import STEM_KERNEL, STEM_STRIDE, layer_geometry, stem_output_size
-from search_spaces.ops import BlockLayer, ConvBnAct
+from search_spaces.geometry import layer_geometry, stem_output_size
+from search_spaces.ops import BlockLayer, ConvBnAct, PooledStem
 from search_spaces.readers import read_json_file
 
 SCHEMA = "effnas.latency-lut/1"
@@ -42,8 +42,8 @@ def layer_keys(arch: Arch, resolution: int | None = None) -> list[str]:
     """The LUT keys of every layer of `arch` at `resolution` (stem, each layer, head), in order."""
     resolution = int(resolution or arch.resolution)
     act = arch.activation
-    keys = [f"stem|{arch.in_channels}|{arch.stem_channels}|k{STEM_KERNEL}|s{STEM_STRIDE}|{act}|{resolution}"]
-    size, last = stem_output_size(resolution), arch.stem_channels
+    keys = [f"stem|{arch.in_channels}|{arch.stem_channels}|k{arch.stem_kernel}|s{arch.stem_stride}|{act}|{resolution}"]
+    size, last = stem_output_size(resolution, arch.stem_pool), arch.stem_channels
     for geometry in layer_geometry(arch, resolution):
         layer = geometry.layer
         keys.append(f"layer|{layer.op}|{layer.in_filters}|{layer.out_filters}|k{layer.kernel}|s{layer.stride}"
@@ -56,8 +56,8 @@ def layer_keys(arch: Arch, resolution: int | None = None) -> list[str]:
 class _Head(nn.Module):
     def __init__(self, cin: int, cout: int, classes: int, activation: str) -> None:
         super().__init__()
-        self.conv = ConvBnAct(cin, cout, 1, activation=activation)
-        self.fc = nn.Linear(cout, classes)
+        self.conv = ConvBnAct(cin, cout, 1, activation=activation) if cout else nn.Identity()
+        self.fc = nn.Linear(cout or cin, classes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.conv(x).mean((2, 3)))
@@ -67,8 +67,9 @@ def module_for(key: str) -> tuple[nn.Module, tuple[int, int, int]]:
     """The real torch module a key stands for and its input shape (C, H, W)."""
     kind, *fields = key.split("|")
     if kind == "stem":
-        cin, cout, _, _, act, size = fields
-        return ConvBnAct(int(cin), int(cout), 3, 2, activation=act), (int(cin), int(size), int(size))
+        cin, cout, k, s, act, size = fields
+        stem = PooledStem if s == "s4" else ConvBnAct
+        return stem(int(cin), int(cout), int(k[1:]), 2, activation=act), (int(cin), int(size), int(size))
     if kind == "layer":
         op, cin, cout, k, s, e, se, skip, act, size = fields
         args = BlockArgs(repeats=1, kernel=int(k[1:]), stride=int(s[1:]), expand_ratio=int(e[1:]),

@@ -31,7 +31,6 @@ from search_spaces import Arch, InputError
 from search_spaces.bounds import MAX_CHANNELS, MAX_LAYERS, MAX_PHI, MAX_RESOLUTION
 from search_spaces.cost import classifier_cost, head_cost, layer_cost, stem_cost
 from search_spaces.geometry import stage_geometry, stem_output_size
-from search_spaces.rounding import round_filters
 from search_spaces.units import format_size
 
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
@@ -101,9 +100,11 @@ def _options(base: Arch, phi: float, coefficients: Coefficients) -> _Options:
             filters.append((stage.out_filters,))
             repeats.append((stage.repeats,))
             continue
-        clamp = round_filters(block.out_filters, floor_width, divisor)
-        low = max(clamp, divisor * math.floor(block.out_filters * width / divisor + 1e-9))
-        filters.append(tuple(sorted({low, low + divisor, stage.out_filters})))
+        # the kind's width rule and step (ResNet's bottleneck: multiples of divisor · expansion)
+        clamp = block.kind.scale_filters(block, floor_width, divisor)
+        unit = block.kind.filter_unit(block, divisor)
+        low = max(clamp, unit * math.floor(block.out_filters * width / unit + 1e-9))
+        filters.append(tuple(sorted({low, low + unit, stage.out_filters})))
         layers = max(1, math.floor(block.repeats * depth + 1e-9))
         repeats.append(tuple(sorted({layers, layers + 1, stage.repeats})))
     fc = _combos(tuple(len(f) for f in filters))
@@ -132,7 +133,7 @@ def _neighbourhood(base: Arch, options: _Options, resolution: int) -> _Neighbour
 
     nominal, filters, fc = options.nominal, options.filters, options.filter_combos
     stem = nominal.stem_channels
-    a = np.full(len(fc), float(stem_cost(base.in_channels, stem, stem_output_size(resolution))[1]))
+    a = np.full(len(fc), float(stem_cost(base.in_channels, stem, stem_output_size(resolution), base.stem_kernel)[1]))
     rest = np.zeros((len(fc), len(filters)))
     previous = (stem,)
     # the nominal member's stages: the sizes at `resolution`, and the op, kernel, stride, expansion,
@@ -150,7 +151,7 @@ def _neighbourhood(base: Arch, options: _Options, resolution: int) -> _Neighbour
         previous = filters[i]
     head = nominal.head_channels
     last = np.array(filters[-1], dtype=float)[fc[:, -1]]
-    a += head_cost(last, head, size)[1] + classifier_cost(head, nominal.num_classes)[1]
+    a += head_cost(last, head, size)[1] + classifier_cost(head or last, nominal.num_classes)[1]
     macs = a[:, None] + rest @ options.extra_layers.T
     res_drift = abs(math.log(resolution / nominal.resolution))
     drift = np.maximum(np.maximum(options.width_drift[:, None], options.depth_drift[None, :]), res_drift)

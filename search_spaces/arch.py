@@ -1,5 +1,9 @@
 """Arch: a whole classifier as one immutable record (base stages + width/depth/resolution).
 
+stem (a k×k conv with stride 2, and for ResNet a 3×3 max pool) → stages of layers of any kind
+(search_spaces.kinds) → a 1×1 head conv (none when `head_filters` is 0: ResNet, MobileNetV1) →
+pool → dropout → fc.
+
 `blocks` hold the *unscaled* stages; `width` and `depth` are applied by :meth:`Arch.stages`
 with the official `round_filters` / `round_repeats`, so a compound-scaled model is the same
 record with other multipliers. `stage_repeats`/`stage_filters` optionally pin the scaled
@@ -29,6 +33,7 @@ from .bounds import (
     check_int,
     check_number,
 )
+from .cost import arch_cost
 from .errors import InputError
 from .readers import parse_json_text, read_json_file
 from .rounding import round_filters, round_repeats
@@ -42,6 +47,9 @@ if TYPE_CHECKING:
 
 SCHEMA = "effnas.arch/1"
 ACTIVATIONS = ("swish", "relu")
+STEM_KERNELS = (3, 5, 7)
+# written to JSON only when they differ from these defaults, so older arch files and identities stay as they were
+_OPTIONAL_JSON = {"stem_kernel": 3, "stem_pool": False}
 
 
 def _multiplier(value: Any, what: str) -> None:
@@ -50,6 +58,10 @@ def _multiplier(value: Any, what: str) -> None:
 
 def _rate(value: Any, what: str) -> None:
     check_number(value, what, 0.0, 1.0, open_high=True)
+
+
+def _head(value: Any, what: str) -> None:
+    check_int(value, f"{what} (0: no head conv)", 0, MAX_CHANNELS)
 
 
 def _pins(high: int) -> Check:
@@ -80,7 +92,7 @@ class Arch:
     dropout: float = spec(0.2, check=_rate)
     drop_connect: float = spec(0.2, check=_rate)
     stem_filters: int = spec(32, check=check_channels)
-    head_filters: int = spec(1280, check=check_channels)
+    head_filters: int = spec(1280, check=_head)
     num_classes: int = spec(1000, check=lambda v, what: check_int(v, what, 1, MAX_CLASSES))
     in_channels: int = spec(3, check=check_channels)
     activation: str = spec("swish", choices=ACTIVATIONS)
@@ -89,6 +101,8 @@ class Arch:
     bn_momentum: float = spec(0.01, check=lambda v, what: check_number(v, what, 0.0, 1.0))
     stage_repeats: tuple[int, ...] | None = spec(None, check=_pins(MAX_REPEATS))
     stage_filters: tuple[int, ...] | None = spec(None, check=_pins(MAX_CHANNELS))
+    stem_kernel: int = spec(3, choices=STEM_KERNELS)
+    stem_pool: bool = False  # a 3×3 max pool with stride 2 after the stem conv (ResNet)
 
     def __post_init__(self) -> None:
         if not self.blocks:
@@ -143,7 +157,17 @@ class Arch:
 
     @cached_property
     def head_channels(self) -> int:
-        return round_filters(self.head_filters, self.width, self.divisor)
+        """Channels of the 1×1 head conv after width scaling; 0 when the arch has none."""
+        return round_filters(self.head_filters, self.width, self.divisor) if self.head_filters else 0
+
+    @property
+    def classifier_features(self) -> int:
+        """Inputs of the fc: the head conv's channels, or the last stage's where there is no head conv."""
+        return self.head_channels or self.stages[-1].out_filters
+
+    @property
+    def stem_stride(self) -> int:
+        return 4 if self.stem_pool else 2
 
     def stage(self, index: int) -> BlockArgs:
         """Stage `index` after width/depth scaling: filters rounded, repeats ceiled, input chained."""
@@ -156,7 +180,8 @@ class Arch:
     def _stage_filters(self, index: int) -> int:
         if self.stage_filters:
             return self.stage_filters[index]
-        return round_filters(self.blocks[index].out_filters, self.width, self.divisor)
+        block = self.blocks[index]
+        return block.kind.scale_filters(block, self.width, self.divisor)
 
     @cached_property
     def stages(self) -> tuple[BlockArgs, ...]:
@@ -178,8 +203,8 @@ class Arch:
 
     @property
     def feature_strides(self) -> tuple[int, ...]:
-        """Output stride after each stage (the stem has stride 2)."""
-        stride, strides = 2, []
+        """Output stride after each stage (the stem has stride 2, 4 with its max pool)."""
+        stride, strides = self.stem_stride, []
         for stage in self.stages:
             stride *= stage.stride
             strides.append(stride)
@@ -188,8 +213,6 @@ class Arch:
     # ------------------------------------------------------------------ delegations
     def cost(self, resolution: int | None = None) -> Cost:
         """Params and MACs in closed form (no module built); see :mod:`search_spaces.cost`."""
-        from .cost import arch_cost
-
         return arch_cost(self, resolution)
 
     def build(self, padding: str | None = None) -> torch.nn.Module:
@@ -216,6 +239,8 @@ class Arch:
             data["stage_repeats"] = list(self.stage_repeats)
         if self.stage_filters is not None:
             data["stage_filters"] = list(self.stage_filters)
+        data.update({key: getattr(self, key) for key, default in _OPTIONAL_JSON.items()
+                     if getattr(self, key) != default})
         return data
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -8,16 +8,17 @@ Two string formats are read, one is written:
 * timm: ``ir_r2_k3_s2_e6_c24_se0.25`` -- output channels ``c``, input taken from the previous
   stage (or the stem), single-digit stride.
 
-The ops of the MnasNet space map onto two kinds of layer:
+Each ``op`` is a block kind (:mod:`search_spaces.kinds`, one module per kind: its prefixes and
+keys, cost, torch module, graph node and width rule): ``mbconv`` (the default; ``ir_``/``ds_``),
+``conv`` (``cn_``), ``separable`` (MobileNetV1's, ``dsa_``), ``fused`` (EfficientNetV2's
+fused-MBConv, ``er_``), ``basic`` and ``bottleneck`` (ResNet's, ``rb_`` / ``bt_``). A kind says
+which of the optional keys (``e``, ``se``, ``noskip``, ``poolskip``) its strings take.
 
-* ``mbconv``: inverted bottleneck (1×1 expand, k×k depthwise, SE, 1×1 linear project). With
-  expansion 1 the expand conv is absent and it *is* the depthwise-separable conv (dw + pw).
-* ``conv``: a regular k×k convolution + BN + activation (SE on its output if se > 0).
-
-Skip options: ``identity`` (residual add where stride 1 and in == out, the official rule),
-``none`` (``noskip``), and ``pool``: layers that change shape get a shortcut of average pooling
-with kernel = stride followed, when channels differ, by a 1×1 conv + BN (ResNet-D style); layers
-that keep their shape use the identity.
+Skip options: ``identity`` (a residual add where the kind has one: for the MnasNet-space kinds where
+stride 1 and in == out, the official rule; ResNet's kinds project with a strided 1×1 conv where the
+shape changes), ``none`` (``noskip``), and ``pool``: layers that change shape get a shortcut of
+average pooling with kernel = stride followed, when channels differ, by a 1×1 conv + BN (ResNet-D
+style); layers that keep their shape use the identity.
 """
 
 from __future__ import annotations
@@ -27,12 +28,13 @@ from dataclasses import dataclass, replace
 
 from .bounds import MAX_CHANNELS, MAX_NUMBER_DIGITS, MAX_REPEATS, MAX_STAGES
 from .errors import InputError
+from .kinds import DEFAULT_KIND, KINDS, PREFIXES, BlockKind
 
-# what a BlockArgs (a block string) can say: the two kinds of layer and the three skip options. The
+# what a BlockArgs (a block string) can say: the kinds of layer and the three skip options. The
 # MnasNet space's searchable choices are a different, ordered vocabulary (search_spaces.space).
-BLOCK_OPS = ("mbconv", "conv")
+BLOCK_OPS = tuple(KINDS)
 BLOCK_SKIPS = ("identity", "none", "pool")
-_PREFIX_TO_OP = {"ir": "mbconv", "ds": "mbconv", "mb": "mbconv", "cn": "conv"}
+_SKIP_KEYS = {"none": "noskip", "pool": "poolskip"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,21 +61,30 @@ class BlockArgs:
              f"input filters must be in 1..{MAX_CHANNELS}, got {self.in_filters}"),
             (1 <= self.out_filters <= MAX_CHANNELS,
              f"output filters must be in 1..{MAX_CHANNELS}, got {self.out_filters}"),
-            (self.expanded_filters <= MAX_CHANNELS,
-             f"expanded filters (filters x expansion) must be at most {MAX_CHANNELS}, got {self.expanded_filters}"),
             (0.0 <= self.se_ratio <= 1.0, f"SE ratio must be in [0, 1], got {self.se_ratio}"),
             (self.skip in BLOCK_SKIPS, f"skip must be one of {BLOCK_SKIPS}, got {self.skip!r}"),
-            (self.op in BLOCK_OPS, f"op must be one of {BLOCK_OPS}, got {self.op!r}"),
+            (self.op in KINDS, f"op must be one of {BLOCK_OPS}, got {self.op!r}"),
         ]
         for ok, message in checks:
             if not ok:
                 raise InputError(message)
+        if self.expanded_filters > MAX_CHANNELS:
+            raise InputError(f"expanded filters (filters x expansion) must be at most {MAX_CHANNELS}, "
+                             f"got {self.expanded_filters}")
+        problem = KINDS[self.op].check(self)
+        if problem:
+            raise InputError(problem)
+
+    @property
+    def kind(self) -> BlockKind:
+        """This layer's kind (search_spaces.kinds): its cost, module, graph node and width rule."""
+        return KINDS[self.op]
 
     @property
     def expanded_filters(self) -> int:
-        """The widest conv of the stage: input (or, for repeats, output) filters times the expansion."""
-        widest = max(self.in_filters, self.out_filters) if self.repeats > 1 else self.in_filters
-        return widest * self.expand_ratio
+        """The widest conv of the stage (the kind's rule; MBConv: input, or for repeats the larger of
+        input and output, times the expansion)."""
+        return KINDS[self.op].widest(self)
 
     @property
     def has_se(self) -> bool:
@@ -84,17 +95,16 @@ class BlockArgs:
 
     def to_string(self) -> str:
         """Format in the (extended) TF block-string format; lossless."""
-        parts = ["cn"] if self.op == "conv" else []
+        kind = KINDS[self.op]
+        parts = [kind.prefixes[0]] if kind.prefixes[0] else []
         parts += [f"r{self.repeats}", f"k{self.kernel}", f"s{self.stride}{self.stride}"]
-        if self.op == "mbconv":
+        if "e" in kind.keys:
             parts.append(f"e{self.expand_ratio}")
         parts += [f"i{self.in_filters}", f"o{self.out_filters}"]
         if self.has_se:
             parts.append(f"se{_format_float(self.se_ratio)}")
-        if self.skip == "none":
-            parts.append("noskip")
-        elif self.skip == "pool":
-            parts.append("poolskip")
+        if self.skip in _SKIP_KEYS:
+            parts.append(_SKIP_KEYS[self.skip])
         return "_".join(parts)
 
     def __str__(self) -> str:
@@ -117,11 +127,12 @@ def parse_block(text: str, in_filters: int | None = None) -> BlockArgs:
     if not isinstance(text, str) or not text.strip():
         raise InputError(f"empty block string {text!r}")
     tokens = text.strip().split("_")
-    op = "mbconv"
-    if tokens[0] in _PREFIX_TO_OP:
-        op = _PREFIX_TO_OP[tokens.pop(0)]
+    op = DEFAULT_KIND
+    if tokens[0] in PREFIXES:
+        op = PREFIXES[tokens.pop(0)]
     elif re.fullmatch(r"[a-z]{2,}", tokens[0]) and tokens[0] not in ("noskip", "poolskip"):
-        raise InputError(f"block {text!r}: unknown op prefix {tokens[0]!r} (expected ir, ds, cn)")
+        raise InputError(f"block {text!r}: unknown op prefix {tokens[0]!r} (expected {', '.join(PREFIXES)})")
+    kind = KINDS[op]
     values: dict[str, object] = {"op": op, "skip": "identity"}
     seen: set[str] = set()
     for token in tokens:
@@ -161,12 +172,24 @@ def parse_block(text: str, in_filters: int | None = None) -> BlockArgs:
         field = _INT_KEYS[key]
         if field not in values:
             raise InputError(f"block {text!r}: missing {name}")
-    if op == "conv" and values["expand_ratio"] != 1:
-        raise InputError(f"block {text!r}: a regular conv (cn) has no expansion")
+    _check_keys(kind, seen, values, text)
     try:
         return BlockArgs(**values)  # type: ignore[arg-type]
     except InputError as error:
         raise InputError(f"block {text!r}: {error}") from None
+
+
+def _check_keys(kind: BlockKind, seen: set[str], values: dict[str, object], text: str) -> None:
+    """Refuse a key the block's kind does not take (its neutral values e1 and se0 pass, as before)."""
+    for key in ("e", "se", "noskip", "poolskip"):
+        if key not in seen or key in kind.keys:
+            continue
+        if key == "e" and values["expand_ratio"] == 1 or key == "se" and values.get("se_ratio") == 0:
+            continue
+        if kind.name == "conv" and key == "e":
+            raise InputError(f"block {text!r}: a regular conv (cn) has no expansion")
+        raise InputError(f"block {text!r}: a {kind.label} takes no {key!r} (its keys: r k s i o|c"
+                         f"{''.join(' ' + k for k in sorted(kind.keys))})")
 
 
 def _whole(value: str, key: str, text: str) -> int:

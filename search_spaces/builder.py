@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from .bounds import check_build_params
-from .ops import BlockLayer, ConvBnAct
+from .ops import BlockLayer, ConvBnAct, PooledStem
 
 if TYPE_CHECKING:  # annotations only: search_spaces.arch imports this module lazily (Arch.build)
     from .arch import Arch
@@ -51,7 +51,9 @@ def _body(arch: Arch, padding: str | None) -> tuple[ConvBnAct, nn.ModuleList]:
     if padding not in (None, "same"):
         raise ValueError(f"padding must be None or 'same', got {padding!r}")
     bn = (arch.bn_eps, arch.bn_momentum)
-    stem = ConvBnAct(arch.in_channels, arch.stem_channels, 3, 2, activation=arch.activation, bn=bn, padding=padding)
+    stem_type = PooledStem if arch.stem_pool else ConvBnAct
+    stem = stem_type(arch.in_channels, arch.stem_channels, arch.stem_kernel, 2, activation=arch.activation, bn=bn,
+                     padding=padding)
     layers = arch.layers()
     total = len(layers)
     blocks = nn.ModuleList(BlockLayer(args, arch.activation, bn, arch.drop_connect * index / total, padding)
@@ -59,11 +61,12 @@ def _body(arch: Arch, padding: str | None) -> tuple[ConvBnAct, nn.ModuleList]:
     return stem, blocks
 
 
-def _head(arch: Arch) -> tuple[ConvBnAct, nn.Linear]:
-    """The classifier's 1×1 head conv and fc."""
+def _head(arch: Arch) -> tuple[nn.Module, nn.Linear]:
+    """The classifier's 1×1 head conv (an identity where the arch has none) and fc."""
     bn = (arch.bn_eps, arch.bn_momentum)
-    head = ConvBnAct(arch.stages[-1].out_filters, arch.head_channels, 1, activation=arch.activation, bn=bn)
-    return head, nn.Linear(arch.head_channels, arch.num_classes)
+    head = (ConvBnAct(arch.stages[-1].out_filters, arch.head_channels, 1, activation=arch.activation, bn=bn)
+            if arch.head_channels else nn.Identity())
+    return head, nn.Linear(arch.classifier_features, arch.num_classes)
 
 
 def _run(stem: nn.Module, blocks: nn.ModuleList, x: torch.Tensor, taps: Sequence[int]) -> list[torch.Tensor]:

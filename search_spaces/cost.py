@@ -4,7 +4,8 @@ MACs count multiply-adds of convolutions and fully-connected layers (bias exclud
 activations, pooling and element-wise products are free (docs/PAPER_FACTS.md, "Units"). A k×k conv
 with stride s on an H×W map, symmetric or TF-"same" padding, outputs ceil(H/s)×ceil(W/s), so
 both padding modes cost the same; the sizes of every stage come from :mod:`search_spaces.geometry`.
-Each stage is costed once: its repeated layers are identical.
+Each layer's closed form is its kind's (:mod:`search_spaces.kinds`); each stage is costed once (its
+repeated layers are identical), cached by its fields.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
-from .geometry import STEM_KERNEL, output_size, stage_geometry, stem_output_size
+from .geometry import STEM_KERNEL, stem_output_size
+from .kinds import KINDS
+from .kinds.base import se_reduced
 
 if TYPE_CHECKING:
     from .arch import Arch
@@ -26,21 +29,21 @@ class Cost(NamedTuple):
     macs: int
 
 
-def se_reduced(in_filters: int, se_ratio: float) -> int:
-    """SE bottleneck width: max(1, int(block input filters · se_ratio)) (official rule)."""
-    return max(1, int(in_filters * se_ratio))
+__all__ = ["Cost", "arch_cost", "classifier_cost", "features_cost", "head_cost", "layer_cost", "se_reduced",
+           "stage_cost", "stem_cost"]
 
 
-def stem_cost(in_channels: int, channels: int, out_size: int) -> tuple[int, int]:
-    """(params, MACs) of the stem: a 3×3 conv + BN from `in_channels` to `channels`, out_size² outputs.
-    Plain arithmetic, so numpy arrays of channels work too."""
-    params = STEM_KERNEL * STEM_KERNEL * in_channels * channels + 2 * channels
-    macs = out_size * out_size * STEM_KERNEL * STEM_KERNEL * in_channels * channels
+def stem_cost(in_channels: int, channels: int, out_size: int, kernel: int = STEM_KERNEL) -> tuple[int, int]:
+    """(params, MACs) of the stem: a k×k conv + BN from `in_channels` to `channels` with out_size²
+    outputs (ResNet's max pool after it is free). Plain arithmetic, so numpy arrays of channels work too."""
+    params = kernel * kernel * in_channels * channels + 2 * channels
+    macs = out_size * out_size * kernel * kernel * in_channels * channels
     return params, macs
 
 
 def head_cost(in_channels: int, channels: int, size: int) -> tuple[int, int]:
-    """(params, MACs) of the head: a 1×1 conv + BN on a size×size map (numpy arrays work too)."""
+    """(params, MACs) of the head: a 1×1 conv + BN on a size×size map (numpy arrays work too);
+    (0, 0) for `channels` 0, an arch without a head conv."""
     return in_channels * channels + 2 * channels, size * size * in_channels * channels
 
 
@@ -63,30 +66,8 @@ def layer_cost(layer: BlockArgs, size: int, *, in_filters: int | None = None, ou
 @lru_cache(maxsize=65536)
 def _layer(op: str, cin: int, cout: int, k: int, s: int, expand: int, se_ratio: float, skip: str,
            size: int) -> tuple[int, int, int]:
-    out = output_size(size, s)
-    area_in, area_out = size * size, out * out
-    params = macs = 0
-    if op == "conv":
-        mid = cout
-        params += k * k * cin * cout + 2 * cout
-        macs += area_out * k * k * cin * cout
-    else:
-        mid = cin * expand
-        if expand != 1:
-            params += cin * mid + 2 * mid
-            macs += area_in * cin * mid
-        params += k * k * mid + 2 * mid
-        macs += area_out * k * k * mid
-    if se_ratio > 0:
-        reduced = se_reduced(cin, se_ratio)
-        params += 2 * mid * reduced + reduced + mid
-        macs += 2 * mid * reduced
-    if op != "conv":
-        params += mid * cout + 2 * cout
-        macs += area_out * mid * cout
-    if skip == "pool" and cin != cout:
-        params += cin * cout + 2 * cout
-        macs += area_out * cin * cout
+    out = -(-size // s)  # geometry.output_size, inline: this is the cost model's inner loop
+    params, macs = KINDS[op].cost(cin, cout, k, s, expand, se_ratio, skip, size, out)
     return params, macs, out
 
 
@@ -111,8 +92,9 @@ def stage_cost(stage: BlockArgs, size: int) -> tuple[int, int, int]:
 def arch_cost(arch: Arch, resolution: int | None = None) -> Cost:
     """Params and MACs of `arch` at `resolution` (default: the arch's own)."""
     params, macs, size, last = _body(arch, resolution)
-    head_params, head_macs = head_cost(last, arch.head_channels, size)
-    fc_params, fc_macs = classifier_cost(arch.head_channels, arch.num_classes)
+    head = arch.head_channels
+    head_params, head_macs = head_cost(last, head, size)
+    fc_params, fc_macs = classifier_cost(head or last, arch.num_classes)
     return Cost(int(params + head_params + fc_params), int(macs + head_macs + fc_macs))
 
 
@@ -124,13 +106,16 @@ def features_cost(arch: Arch, resolution: int | None = None) -> Cost:
 
 
 def _body(arch: Arch, resolution: int | None) -> tuple[int, int, int, int]:
-    """(params, MACs, output size, output channels) of the stem and every stage."""
-    size = stem_output_size(resolution or arch.resolution)
-    params, macs = stem_cost(arch.in_channels, arch.stem_channels, size)
+    """(params, MACs, output size, output channels) of the stem and every stage. The stage walk is
+    geometry.stage_geometry's, inlined (no record per stage): this is what `cost()` spends its time on."""
+    resolution = resolution or arch.resolution
+    size = stem_output_size(resolution, arch.stem_pool)
     cin = arch.stem_channels
-    for geometry in stage_geometry(arch, resolution):
-        p, m, size = stage_cost(geometry.stage, geometry.in_size)
+    params, macs = stem_cost(arch.in_channels, cin, stem_output_size(resolution), arch.stem_kernel)
+    for st in arch.stages:
+        p, m, size = _stage(st.op, st.in_filters, st.out_filters, st.kernel, st.stride, st.expand_ratio, st.se_ratio,
+                            st.skip, st.repeats, size)
         params += p
         macs += m
-        cin = geometry.out_channels
+        cin = st.out_filters
     return params, macs, size, cin

@@ -1,7 +1,8 @@
 """Stage and layer geometry: the one home of the feature-map sizes and channels of an Arch.
 
-A network is stem → stages → head (:class:`search_spaces.arch.Arch`). The stem is a 3×3 conv
-with stride 2; every conv of a stage pads so that a stride-s layer on an H×W map outputs
+A network is stem → stages → head (:class:`search_spaces.arch.Arch`). The stem is a k×k conv
+(3×3 by default, ResNet's 7×7) with stride 2, followed in ResNet by a 3×3 max pool with stride 2 and
+padding 1 (which also outputs ceil(H/2)); every conv of a stage pads so that a stride-s layer on an H×W map outputs
 ceil(H/s)×ceil(W/s) (symmetric k//2 padding with odd kernels, and TF-"same" padding, agree), and
 only the first layer of a stage strides. :func:`stage_geometry` and :func:`layer_geometry` walk
 an Arch at a resolution and yield, per stage or per layer, the scaled block args (filters
@@ -27,9 +28,11 @@ def output_size(size: int, stride: int) -> int:
     return -(-size // stride)
 
 
-def stem_output_size(resolution: int) -> int:
-    """Side of the stem's output map (the first stage's input) at input `resolution`."""
-    return output_size(resolution, STEM_STRIDE)
+def stem_output_size(resolution: int, pooled: bool = False) -> int:
+    """Side of the stem conv's output map at input `resolution`; with `pooled`, of the max pool after
+    it (the first stage's input: Arch.stem_pool)."""
+    size = output_size(resolution, STEM_STRIDE)
+    return output_size(size, 2) if pooled else size
 
 
 class StageGeometry(NamedTuple):
@@ -80,7 +83,7 @@ class LayerGeometry(NamedTuple):
 
 def stage_geometry(arch: Arch, resolution: int | None = None) -> Iterator[StageGeometry]:
     """Every stage of `arch` at `resolution` (default: the arch's own), first stage first."""
-    size = stem_output_size(resolution or arch.resolution)
+    size = stem_output_size(resolution or arch.resolution, arch.stem_pool)
     for index, stage in enumerate(arch.stages):
         out = output_size(size, stage.stride)
         yield StageGeometry(index, stage, size, out)

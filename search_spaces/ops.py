@@ -1,19 +1,20 @@
-"""The torch building blocks: conv+BN+act, SE, MBConv / depthwise-separable / regular conv layers.
-
-Every op of the MnasNet space is here; :mod:`search_spaces.builder` is the one function that
-wires them from an Arch. Convolutions carry no bias (BN follows); SE convs do.
+"""The torch building blocks every kind composes: conv+BN+act, SE, drop path, the shortcuts, and
+:class:`Layer`, the one layer container; :func:`BlockLayer` builds a layer of any kind from its
+BlockArgs (the kind's own ``build``: search_spaces.kinds). :mod:`search_spaces.builder` is the one
+function that wires them from an Arch. Convolutions carry no bias (BN follows); SE convs do.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .blocks import BlockArgs
-from .cost import se_reduced
+from .kinds import LayerContext
 
 
 def make_activation(name: str) -> nn.Module:
@@ -84,46 +85,80 @@ def drop_path(x: torch.Tensor, rate: float, training: bool) -> torch.Tensor:
     return x * mask / keep
 
 
-class BlockLayer(nn.Module):
-    """One layer of a stage, built from its BlockArgs: MBConv (expansion ≥ 1; e1 = depthwise-separable)
-    or a regular conv, with optional SE and the skip option of its BlockArgs."""
+class PooledStem(ConvBnAct):
+    """ResNet's stem: the k×k conv + BN + activation, then a 3×3 max pool with stride 2 (padding 1)."""
 
-    def __init__(self, args: BlockArgs, activation: str, bn: tuple[float, float], drop_rate: float,
-                 padding: str | None = None) -> None:
-        super().__init__()
-        cin, cout, k, s = args.in_filters, args.out_filters, args.kernel, args.stride
-        self.drop_rate = drop_rate
-        if args.op == "conv":
-            mid = cout
-            self.expand = None
-            self.dw = ConvBnAct(cin, cout, k, s, activation=activation, bn=bn, padding=padding)
-            self.project = None
-        else:
-            mid = cin * args.expand_ratio
-            self.expand = (ConvBnAct(cin, mid, 1, activation=activation, bn=bn)
-                           if args.expand_ratio != 1 else None)
-            self.dw = ConvBnAct(mid, mid, k, s, groups=mid, activation=activation, bn=bn, padding=padding)
-            self.project = ConvBnAct(mid, cout, 1, activation=None, bn=bn)
-        self.se = (SqueezeExcite(mid, se_reduced(cin, args.se_ratio), activation)
-                   if args.has_se else None)
-        keeps_shape = s == 1 and cin == cout
-        self.residual = args.skip == "identity" and keeps_shape or args.skip == "pool"
-        self.shortcut: nn.Module | None = None
-        if args.skip == "pool" and not keeps_shape:
-            pool = nn.AvgPool2d(s, s, ceil_mode=True, count_include_pad=False) if s > 1 else nn.Identity()
-            project = (ConvBnAct(cin, cout, 1, activation=None, bn=bn) if cin != cout else nn.Identity())
-            self.shortcut = nn.Sequential(pool, project)
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.pool = nn.MaxPool2d(3, 2, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = x if self.expand is None else self.expand(x)
-        out = self.dw(out)
-        if self.se is not None:
-            out = self.se(out)
-        if self.project is not None:
-            out = self.project(out)
+        return self.pool(super().forward(x))
+
+
+def pool_shortcut(args: BlockArgs, bn: tuple[float, float]) -> nn.Module | None:
+    """The ``pool`` skip of a layer that changes shape: average pooling (kernel = stride) then, when
+    channels differ, a 1×1 conv + BN; None for every other layer."""
+    keeps_shape = args.stride == 1 and args.in_filters == args.out_filters
+    if args.skip != "pool" or keeps_shape:
+        return None
+    s = args.stride
+    pool = nn.AvgPool2d(s, s, ceil_mode=True, count_include_pad=False) if s > 1 else nn.Identity()
+    project = (ConvBnAct(args.in_filters, args.out_filters, 1, activation=None, bn=bn)
+               if args.in_filters != args.out_filters else nn.Identity())
+    return nn.Sequential(pool, project)
+
+
+def projection(args: BlockArgs, bn: tuple[float, float]) -> nn.Module | None:
+    """ResNet's shortcut where the shape changes: a strided 1×1 conv + BN (None where it is kept or
+    the layer has no residual)."""
+    if args.skip == "none" or args.stride == 1 and args.in_filters == args.out_filters:
+        return None
+    return ConvBnAct(args.in_filters, args.out_filters, 1, args.stride, activation=None, bn=bn)
+
+
+class Layer(nn.Module):
+    """One layer of a stage, as its kind composes it: the named `parts` (registered in the order
+    given, which fixes a seed's random draws; None parts are absent) run in `order`; with
+    `residual`, the result (drop path applied) is added to the input or to `shortcut(input)`;
+    then `post` (ResNet's activation after the add)."""
+
+    def __init__(self, kind: str, parts: Sequence[tuple[str, nn.Module | None]], order: Sequence[str],
+                 residual: bool, shortcut: nn.Module | None = None, post: nn.Module | None = None,
+                 drop_rate: float = 0.0) -> None:
+        super().__init__()
+        self.kind = kind
+        for name, module in parts:
+            setattr(self, name, module)
+        self.order = tuple(name for name in order if getattr(self, name) is not None)
+        self.residual = residual
+        self.shortcut = shortcut
+        self.post = post
+        self.drop_rate = drop_rate
+
+    @property
+    def last_bn(self) -> nn.BatchNorm2d:
+        """The BN of the body's last conv (zeroed by zero-init-residual)."""
+        for name in reversed(self.order):
+            if isinstance(getattr(self, name), ConvBnAct):
+                return getattr(self, name).bn
+        raise LookupError(f"{self.kind} layer has no conv")
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = x
+        for name in self.order:
+            out = self._modules[name](out)
         if self.residual:
             identity = x if self.shortcut is None else self.shortcut(x)
             out = drop_path(out, self.drop_rate, self.training) + identity
-        return out
+        return out if self.post is None else self.post(out)
+
+    def extra_repr(self) -> str:
+        return f"kind={self.kind}, residual={self.residual}"
 
 
+def BlockLayer(args: BlockArgs, activation: str, bn: tuple[float, float], drop_rate: float,  # noqa: N802
+               padding: str | None = None) -> nn.Module:
+    """One layer of a stage, built from its BlockArgs by its kind (search_spaces.kinds), with the
+    activation, BN (eps, momentum), drop-path rate and padding mode every layer of the arch shares."""
+    return args.kind.build(args, LayerContext(activation, bn, drop_rate, padding))

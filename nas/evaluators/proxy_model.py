@@ -39,8 +39,7 @@ def prepare_for_proxy(model: nn.Module, classifier_init: str, zero_init_residual
     if zero_init_residual:
         for layer in model.blocks:
             if layer.residual:
-                last = layer.project if layer.project is not None else layer.dw
-                nn.init.zeros_(last.bn.weight)
+                nn.init.zeros_(layer.last_bn.weight)
 
 
 @torch.no_grad()

@@ -1,0 +1,123 @@
+"""The block-kind interface: what one kind of layer carries, and the costs its parts share.
+
+A kind (one module in this package, registered in ``search_spaces.kinds``) is a small record of
+functions, so that the block-string codec, the analytic cost, the torch module, the graph node and
+the width-scaling rule of a layer kind live in one file:
+
+* codec: the block-string prefixes it is read under (the first is written; "" writes none) and
+  the optional keys its strings take besides ``r k s i o|c`` (``e``, ``se``, ``noskip``, ``poolskip``);
+* ``cost(cin, cout, k, s, e, se, skip, size, out)`` → (params, MACs) of one layer on a size×size
+  input with an out×out output: closed form, BN affine counted, bias-free convs, MACs of convs only;
+* ``build(args, context)`` → the layer's torch module (torch is imported there, never at import);
+* ``node(args)`` → the op name a graph node and ``effnas arch show`` print;
+* ``check(args)`` → why a record is not a valid layer of this kind ("" when it is);
+* ``scale_filters(args, width, divisor)`` and ``filter_unit(args, divisor)``: how a width multiplier
+  applies to the stage's output filters, and the step between the filter counts it can take.
+
+Plain Python: no torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..rounding import round_filters
+
+if TYPE_CHECKING:
+    from torch import nn
+
+    from ..blocks import BlockArgs
+
+OPTIONAL_KEYS = ("e", "se", "noskip", "poolskip")
+
+
+class LayerContext(NamedTuple):
+    """What every layer of an Arch shares: activation name, BN (eps, momentum), this layer's
+    drop-path rate and the padding mode (None: symmetric k//2; "same": TF)."""
+
+    activation: str
+    bn: tuple[float, float]
+    drop_rate: float
+    padding: str | None
+
+
+def _valid(_args: BlockArgs) -> str:
+    return ""
+
+
+def _round(args: BlockArgs, width: float, divisor: int) -> int:
+    return round_filters(args.out_filters, width, divisor)
+
+
+def _unit(_args: BlockArgs, divisor: int) -> int:
+    return divisor
+
+
+@dataclass(frozen=True, eq=False)
+class BlockKind:
+    """One kind of layer (see the module docstring). `name` is the BlockArgs ``op`` value."""
+
+    name: str
+    label: str
+    prefixes: tuple[str, ...]
+    keys: frozenset[str]
+    cost: Callable[[int, int, int, int, int, float, str, int, int], tuple[int, int]]
+    build: Callable[[BlockArgs, LayerContext], nn.Module]
+    node: Callable[[BlockArgs], str]
+    widest: Callable[[BlockArgs], int]
+    check: Callable[[BlockArgs], str] = field(default=_valid)
+    scale_filters: Callable[[BlockArgs, float, int], int] = field(default=_round)
+    filter_unit: Callable[[BlockArgs, int], int] = field(default=_unit)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.keys) - set(OPTIONAL_KEYS)
+        if unknown:
+            raise ValueError(f"kind {self.name!r}: unknown block-string keys {sorted(unknown)}")
+
+    def __repr__(self) -> str:
+        return f"BlockKind({self.name!r})"
+
+
+# ---------------------------------------------------------------------- shared closed forms
+def conv_bn(cin: int, cout: int, kernel: int, area: int, groups: int = 1) -> tuple[int, int]:
+    """(params, MACs) of a bias-free k×k conv + BN producing `area` output pixels."""
+    return kernel * kernel * cin // groups * cout + 2 * cout, area * kernel * kernel * cin // groups * cout
+
+
+def se_reduced(in_filters: int, se_ratio: float) -> int:
+    """SE bottleneck width: max(1, int(block input filters · se_ratio)) (official rule)."""
+    return max(1, int(in_filters * se_ratio))
+
+
+def se_cost(channels: int, cin: int, se_ratio: float) -> tuple[int, int]:
+    """(params, MACs) of squeeze-and-excitation on `channels` with a bottleneck from the block input
+    `cin` (two 1×1 convs with bias on the pooled vector); (0, 0) without SE."""
+    if se_ratio <= 0:
+        return 0, 0
+    reduced = se_reduced(cin, se_ratio)
+    return 2 * channels * reduced + reduced + channels, 2 * channels * reduced
+
+
+def keeps_shape(cin: int, cout: int, stride: int) -> bool:
+    return stride == 1 and cin == cout
+
+
+def shortcut_cost(cin: int, cout: int, s: int, skip: str, area: int, project_strided: bool = False) -> tuple[int, int]:
+    """(params, MACs) of a layer's shortcut. ``pool``: average pooling (free) then, when channels
+    differ, a 1×1 conv + BN; `project_strided` (ResNet): ``identity`` projects with a strided 1×1
+    conv + BN whenever the shape changes. Identity shortcuts are free."""
+    if skip == "pool" and cin != cout or project_strided and skip == "identity" and not keeps_shape(cin, cout, s):
+        return conv_bn(cin, cout, 1, area)
+    return 0, 0
+
+
+def total(*parts: tuple[int, int]) -> tuple[int, int]:
+    return sum(p for p, _ in parts), sum(m for _, m in parts)
+
+
+def describe(kind: BlockKind) -> dict[str, Any]:
+    """The kind as plain data (for docs and `effnas arch kinds`-style listings)."""
+    return {"kind": kind.name, "label": kind.label, "prefix": kind.prefixes[0] if kind.prefixes else "",
+            "reads": list(kind.prefixes), "keys": sorted(kind.keys)}
