@@ -74,10 +74,13 @@ def _layer(op: str, cin: int, cout: int, k: int, s: int, expand: int, se_ratio: 
 @lru_cache(maxsize=65536)
 def _stage(op: str, cin: int, cout: int, k: int, s: int, expand: int, se_ratio: float, skip: str, repeats: int,
            size: int) -> tuple[int, int, int]:
-    """(params, MACs, output size) of a whole stage: its first layer plus repeats − 1 identical ones."""
-    params, macs, out = _layer(op, cin, cout, k, s, expand, se_ratio, skip, size)
+    """(params, MACs, output size) of a whole stage: its first layer plus repeats − 1 identical ones
+    (the kind's closed form called directly: a scaled member's stages are mostly new keys)."""
+    cost = KINDS[op].cost
+    out = -(-size // s)
+    params, macs = cost(cin, cout, k, s, expand, se_ratio, skip, size, out)
     if repeats > 1:
-        p, m, _ = _layer(op, cout, cout, k, 1, expand, se_ratio, skip, out)
+        p, m = cost(cout, cout, k, 1, expand, se_ratio, skip, out, out)
         params += p * (repeats - 1)
         macs += m * (repeats - 1)
     return params, macs, out

@@ -70,12 +70,13 @@ CASES: list[tuple[str, list[str], str]] = [
 ]
 
 # Issue 13's hostile-input pass, one module per area (each with its own CASES and prepare()).
+import bad_input_cases_bases as _bases  # noqa: E402
 import bad_input_cases_options as _options  # noqa: E402
 import bad_input_cases_parse as _parse  # noqa: E402
 import bad_input_cases_train as _train  # noqa: E402
 import bad_input_cases_writes as _writes  # noqa: E402
 
-CASES += _parse.CASES + _writes.CASES + _options.CASES + _train.CASES
+CASES += _parse.CASES + _writes.CASES + _options.CASES + _train.CASES + _bases.CASES
 
 
 def prepare(folder) -> None:
