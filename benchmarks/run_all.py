@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCHES = [
     ("Cost model: analytic `cost()` vs thop", ["bench_cost.py", "--archs", "20000", "--thop-archs", "4"]),
     ("Family targets: error and time per member", ["bench_family_targets.py"]),
+    ("Table 3 re-measured: MobileNetV1, MobileNetV2 and ResNet-50 scaled", ["bench_table3.py"]),
     ("B0 training step vs efficientnet_pytorch", ["bench_train_step.py", "--batch", "16", "--steps", "3"]),
     ("Training engine: `effnas train` vs a hand-written loop", ["bench_train.py", "--threads", "1", "--images", "960",
                                                                 "--val-size", "160", "--batch", "16",

@@ -1,4 +1,6 @@
-"""load_weights: load a state dict into a built model, accepting efficientnet_pytorch's names."""
+"""load_weights: load a state dict into a built model, accepting efficientnet_pytorch's names and
+torchvision's (ResNet and EfficientNetV2 layouts: its ``layerS.I.*`` / ``features.S.I.block.*`` names
+are mapped through the model's arch, stage by stage)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,8 @@ from .errors import InputError
 if TYPE_CHECKING:  # torch only in annotations: importing search_spaces stays torch-free
     import torch
     from torch import nn
+
+    from .arch import Arch
 
 # efficientnet_pytorch name → effnas name (applied in order, first match wins)
 _EFFICIENTNET_PYTORCH = (
@@ -27,6 +31,52 @@ _EFFICIENTNET_PYTORCH = (
 )
 
 
+# torchvision's name for each part of a layer, by kind (the parts a kind's module has, in its order)
+_TORCHVISION_LAYER = {
+    "basic": lambda layer: [("conv1", "conv1.conv"), ("bn1", "conv1.bn"), ("conv2", "conv2.conv"), ("bn2", "conv2.bn"),
+                            ("downsample.0", "shortcut.conv"), ("downsample.1", "shortcut.bn")],
+    "bottleneck": lambda layer: [("conv1", "conv1.conv"), ("bn1", "conv1.bn"), ("conv2", "conv2.conv"),
+                                 ("bn2", "conv2.bn"), ("conv3", "conv3.conv"), ("bn3", "conv3.bn"),
+                                 ("downsample.0", "shortcut.conv"), ("downsample.1", "shortcut.bn")],
+    "fused": lambda layer: _sequence(["conv"] + (["project"] if layer.expand_ratio != 1 else [])),
+    "mbconv": lambda layer: _sequence((["expand"] if layer.expand_ratio != 1 else []) + ["dw", "se", "project"]),
+}
+
+
+def _sequence(parts: list[str]) -> list[tuple[str, str]]:
+    """torchvision's ``block.j`` names of a Sequential of Conv2dNormActivation (and SE) parts."""
+    names = []
+    for index, part in enumerate(parts):
+        if part == "se":
+            names += [(f"block.{index}.fc1", "se.reduce"), (f"block.{index}.fc2", "se.expand")]
+        else:
+            names += [(f"block.{index}.0", f"{part}.conv"), (f"block.{index}.1", f"{part}.bn")]
+    return names
+
+
+def torchvision_names(arch: Arch) -> dict[str, str]:
+    """torchvision module name → effnas module name for every module of `arch`'s classifier, in the
+    ResNet layout (stem with a max pool: conv1/bn1, layerS.I, fc) or EfficientNetV2's (features.0 stem,
+    features.S.I stages, features.K+1 head, classifier.1)."""
+    resnet = arch.stem_pool
+    names = ({"conv1": "stem.conv", "bn1": "stem.bn", "fc": "classifier"} if resnet else
+             {"features.0.0": "stem.conv", "features.0.1": "stem.bn", "classifier.1": "classifier",
+              f"features.{len(arch.stages) + 1}.0": "head.conv", f"features.{len(arch.stages) + 1}.1": "head.bn"})
+    index = 0
+    for number, stage in enumerate(arch.stages, start=1):
+        layout = _TORCHVISION_LAYER.get(stage.op)
+        for repeat in range(stage.repeats):
+            outer = f"layer{number}.{repeat}" if resnet else f"features.{number}.{repeat}"
+            if layout is not None:
+                names.update({f"{outer}.{theirs}": f"blocks.{index}.{ours}" for theirs, ours in layout(stage)})
+            index += 1
+    return names
+
+
+def _torchvision_style(keys: list[str]) -> bool:
+    return "conv1.weight" in keys or "features.0.0.weight" in keys
+
+
 def translate_key(key: str) -> str:
     """effnas's name for a parameter or buffer key (own keys pass through unchanged)."""
     key = key.removeprefix("module.")
@@ -38,8 +88,18 @@ def translate_key(key: str) -> str:
 
 
 def load_weights(model: nn.Module, state_dict: Mapping[str, torch.Tensor], strict: bool = True) -> nn.Module:
-    """Copy `state_dict` (effnas or efficientnet_pytorch naming) into `model`; shapes must match."""
-    translated = {translate_key(k): v for k, v in state_dict.items()}
+    """Copy `state_dict` (effnas, efficientnet_pytorch or — for a model with an ``arch`` — torchvision
+    naming) into `model`; shapes must match."""
+    keys = [k.removeprefix("module.") for k in state_dict]
+    if _torchvision_style(keys) and getattr(model, "arch", None) is not None:
+        names = torchvision_names(model.arch)
+
+        def translate(key: str) -> str:
+            module, _, leaf = key.removeprefix("module.").rpartition(".")
+            return f"{names[module]}.{leaf}" if module in names else key
+    else:
+        translate = translate_key
+    translated = {translate(k): v for k, v in state_dict.items()}
     own = model.state_dict()
     mismatched = [k for k, v in translated.items() if k in own and own[k].shape != v.shape]
     if mismatched:

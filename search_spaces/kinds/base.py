@@ -7,7 +7,8 @@ the width-scaling rule of a layer kind live in one file:
 * codec: the block-string prefixes it is read under (the first is written; "" writes none) and
   the optional keys its strings take besides ``r k s i o|c`` (``e``, ``se``, ``noskip``, ``poolskip``);
 * ``cost(cin, cout, k, s, e, se, skip, size, out)`` → (params, MACs) of one layer on a size×size
-  input with an out×out output: closed form, BN affine counted, bias-free convs, MACs of convs only;
+  input with an out×out output: closed form, BN affine counted, bias-free convs, MACs of convs only
+  (plain arithmetic: it is the cost model's inner loop);
 * ``build(args, context)`` → the layer's torch module (torch is imported there, never at import);
 * ``node(args)`` → the op name a graph node and ``effnas arch show`` print;
 * ``check(args)`` → why a record is not a valid layer of this kind ("" when it is);
@@ -80,41 +81,14 @@ class BlockKind:
         return f"BlockKind({self.name!r})"
 
 
-# ---------------------------------------------------------------------- shared closed forms
-def conv_bn(cin: int, cout: int, kernel: int, area: int, groups: int = 1) -> tuple[int, int]:
-    """(params, MACs) of a bias-free k×k conv + BN producing `area` output pixels."""
-    return kernel * kernel * cin // groups * cout + 2 * cout, area * kernel * kernel * cin // groups * cout
-
-
 def se_reduced(in_filters: int, se_ratio: float) -> int:
-    """SE bottleneck width: max(1, int(block input filters · se_ratio)) (official rule)."""
+    """SE bottleneck width: max(1, int(block input filters · se_ratio)) (official rule; the kinds' costs
+    write it inline)."""
     return max(1, int(in_filters * se_ratio))
-
-
-def se_cost(channels: int, cin: int, se_ratio: float) -> tuple[int, int]:
-    """(params, MACs) of squeeze-and-excitation on `channels` with a bottleneck from the block input
-    `cin` (two 1×1 convs with bias on the pooled vector); (0, 0) without SE."""
-    if se_ratio <= 0:
-        return 0, 0
-    reduced = se_reduced(cin, se_ratio)
-    return 2 * channels * reduced + reduced + channels, 2 * channels * reduced
 
 
 def keeps_shape(cin: int, cout: int, stride: int) -> bool:
     return stride == 1 and cin == cout
-
-
-def shortcut_cost(cin: int, cout: int, s: int, skip: str, area: int, project_strided: bool = False) -> tuple[int, int]:
-    """(params, MACs) of a layer's shortcut. ``pool``: average pooling (free) then, when channels
-    differ, a 1×1 conv + BN; `project_strided` (ResNet): ``identity`` projects with a strided 1×1
-    conv + BN whenever the shape changes. Identity shortcuts are free."""
-    if skip == "pool" and cin != cout or project_strided and skip == "identity" and not keeps_shape(cin, cout, s):
-        return conv_bn(cin, cout, 1, area)
-    return 0, 0
-
-
-def total(*parts: tuple[int, int]) -> tuple[int, int]:
-    return sum(p for p, _ in parts), sum(m for _, m in parts)
 
 
 def describe(kind: BlockKind) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, conv_bn, shortcut_cost, total
+from .base import BlockKind, LayerContext
 
 if TYPE_CHECKING:
     from torch import nn
@@ -17,8 +17,12 @@ if TYPE_CHECKING:
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
     area = out * out
-    return total(conv_bn(cin, cout, k, area), conv_bn(cout, cout, k, area),
-                 shortcut_cost(cin, cout, s, skip, area, project_strided=True))
+    params = k * k * cin * cout + k * k * cout * cout + 4 * cout           # two k×k convs + BN
+    macs = area * k * k * (cin + cout) * cout
+    if skip != "none" and (s != 1 or cin != cout):                         # projection shortcut + BN
+        params += cin * cout + 2 * cout
+        macs += area * cin * cout
+    return params, macs
 
 
 def build(args: BlockArgs, context: LayerContext) -> nn.Module:

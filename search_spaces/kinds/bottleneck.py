@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..rounding import round_filters
-from .base import BlockKind, LayerContext, conv_bn, shortcut_cost, total
+from .base import BlockKind, LayerContext
 
 if TYPE_CHECKING:
     from torch import nn
@@ -23,8 +23,12 @@ if TYPE_CHECKING:
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
     mid, area = cout // e, out * out
-    return total(conv_bn(cin, mid, 1, size * size), conv_bn(mid, mid, k, area), conv_bn(mid, cout, 1, area),
-                 shortcut_cost(cin, cout, s, skip, area, project_strided=True))
+    params = cin * mid + 2 * mid + k * k * mid * mid + 2 * mid + mid * cout + 2 * cout   # 1×1, k×k, 1×1 + BN
+    macs = size * size * cin * mid + area * (k * k * mid * mid + mid * cout)           # the stride on the k×k
+    if skip != "none" and (s != 1 or cin != cout):                                       # projection + BN
+        params += cin * cout + 2 * cout
+        macs += area * cin * cout
+    return params, macs
 
 
 def build(args: BlockArgs, context: LayerContext) -> nn.Module:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, conv_bn, se_cost, se_reduced, shortcut_cost, total
+from .base import BlockKind, LayerContext, se_reduced
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -16,7 +16,16 @@ if TYPE_CHECKING:
 
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
-    return total(conv_bn(cin, cout, k, out * out), se_cost(cout, cin, se), shortcut_cost(cin, cout, s, skip, out * out))
+    area = out * out
+    params, macs = k * k * cin * cout + 2 * cout, area * k * k * cin * cout
+    if se > 0:                                                       # SE on the output
+        reduced = max(1, int(cin * se))
+        params += 2 * cout * reduced + reduced + cout
+        macs += 2 * cout * reduced
+    if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
+        params += cin * cout + 2 * cout
+        macs += area * cin * cout
+    return params, macs
 
 
 def build(args: BlockArgs, context: LayerContext) -> nn.Module:

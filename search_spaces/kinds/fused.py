@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, conv_bn, se_cost, se_reduced, total
+from .base import BlockKind, LayerContext, se_reduced
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -18,10 +18,16 @@ if TYPE_CHECKING:
 
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
-    if e == 1:
-        return total(conv_bn(cin, cout, k, out * out), se_cost(cout, cin, se))
-    mid = cin * e
-    return total(conv_bn(cin, mid, k, out * out), se_cost(mid, cin, se), conv_bn(mid, cout, 1, out * out))
+    mid, area = (cin * e if e != 1 else cout), out * out
+    params, macs = k * k * cin * mid + 2 * mid, area * k * k * cin * mid   # the fused k×k conv + BN
+    if e != 1:                                                             # 1×1 projection + BN
+        params += mid * cout + 2 * cout
+        macs += area * mid * cout
+    if se > 0:                                                             # SE on the k×k conv's output
+        reduced = max(1, int(cin * se))
+        params += 2 * mid * reduced + reduced + mid
+        macs += 2 * mid * reduced
+    return params, macs
 
 
 def build(args: BlockArgs, context: LayerContext) -> nn.Module:

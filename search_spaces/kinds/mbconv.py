@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, conv_bn, keeps_shape, se_cost, se_reduced, shortcut_cost, total
+from .base import BlockKind, LayerContext, keeps_shape, se_reduced
 
 if TYPE_CHECKING:
     from torch import nn
@@ -19,10 +19,21 @@ if TYPE_CHECKING:
 
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
-    mid = cin * e
-    expand = conv_bn(cin, mid, 1, size * size) if e != 1 else (0, 0)
-    return total(expand, conv_bn(mid, mid, k, out * out, groups=mid), se_cost(mid, cin, se),
-                 conv_bn(mid, cout, 1, out * out), shortcut_cost(cin, cout, s, skip, out * out))
+    # plain arithmetic (no helper calls): this is the cost model's inner loop over the MnasNet space
+    mid, area = cin * e, out * out
+    params = k * k * mid + 2 * mid + mid * cout + 2 * cout           # depthwise + BN, projection + BN
+    macs = area * (k * k * mid + mid * cout)
+    if e != 1:                                                       # 1×1 expand + BN, on the input map
+        params += cin * mid + 2 * mid
+        macs += size * size * cin * mid
+    if se > 0:                                                       # SE on the expanded map
+        reduced = max(1, int(cin * se))
+        params += 2 * mid * reduced + reduced + mid
+        macs += 2 * mid * reduced
+    if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
+        params += cin * cout + 2 * cout
+        macs += area * cin * cout
+    return params, macs
 
 
 def has_residual(args: BlockArgs) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, conv_bn, se_cost, se_reduced, total
+from .base import BlockKind, LayerContext, se_reduced
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -17,7 +17,13 @@ if TYPE_CHECKING:
 
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
-    return total(conv_bn(cin, cin, k, out * out, groups=cin), se_cost(cin, cin, se), conv_bn(cin, cout, 1, out * out))
+    params = k * k * cin + 2 * cin + cin * cout + 2 * cout           # depthwise + BN, pointwise + BN
+    macs = out * out * (k * k * cin + cin * cout)
+    if se > 0:                                                       # SE on the depthwise output
+        reduced = max(1, int(cin * se))
+        params += 2 * cin * reduced + reduced + cin
+        macs += 2 * cin * reduced
+    return params, macs
 
 
 def build(args: BlockArgs, context: LayerContext) -> nn.Module:
