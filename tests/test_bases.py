@@ -165,12 +165,16 @@ def test_families_of_any_base_hit_their_targets(base, targets):
                 assert filters % block.kind.filter_unit(block, fit.arch.divisor) == 0
 
 
-def test_cli_family_grid_and_detector_on_new_bases(run_cli, tmp_path):
+def test_cli_family_and_detector_on_new_bases(run_cli, tmp_path):
     code, out, err = run_cli("family", "--base", "resnet-50", "--targets", "8G,16G", "-o", tmp_path / "f.json")
     assert code == 0, err
     assert len(json.loads((tmp_path / "f.json").read_text())["members"]) == 2
     code, out, err = run_cli("detector", "show", "d0", "--backbone", "resnet-50", "--json")
     assert code == 0, err
+
+
+@pytest.mark.slow
+def test_cli_grid_on_mobilenet_v1(run_cli, tmp_path):
     code, out, err = run_cli("grid", "--base", "mobilenet-v1", "--evaluator", "zero-cost", "--out", tmp_path / "g",
                              "--quiet", "--no-plot", "--config", "resolution=16", "--config", "batch=4")
     assert code == 0, err

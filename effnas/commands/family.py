@@ -84,7 +84,7 @@ def cmd_family(args: argparse.Namespace) -> int:
         return 0
     _print_family(family, official_comparison(family))
     if args.output:
-        print(f"\nwrote {len(family)} members to {args.output}")
+        print(f"\nwrote {len(family)} member{'' if len(family) == 1 else 's'} to {args.output}")
     return 0
 
 
