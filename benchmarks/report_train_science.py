@@ -1,7 +1,12 @@
-"""Issue 25 §6: the family-scale science on trained members — Observation 1 (accuracy grows with each
-dimension and saturates), Observation 2 (compound ahead of single-dimension scaling at equal MACs)
-and the searched baseline's family against B0's — and the efficientnet recipe against the adam
-recipe on B0, all trained by `effnas train`'s engine at the reference set's budget on its task.
+"""Scaling science on trained members, two studies, all trained by `effnas train`'s engine at the
+reference set's budget on its task:
+
+* ``--study scaling`` (issue 25 §6, the default): Observation 1 (accuracy grows with each dimension
+  and saturates), Observation 2 (compound ahead of single-dimension scaling at equal MACs) and the
+  searched baseline's family against B0's — and the efficientnet recipe against the adam recipe on B0;
+* ``--study bases`` (issue 26 §4, Table 3 on this task): MobileNetV2 and ResNet-18 at φ = 0 and 1, and
+  scaled by depth, width or resolution alone to the compound member's MACs — does compound beat
+  single-dimension scaling on these bases too?
 
 Every run: cluttered MNIST (mnist-cluttered), 10,000 training and 2,000 held-out images, 10 epochs,
 batch 64, the input size following the member's resolution (nas.reference.scaled_pixels: 32 px for
@@ -13,12 +18,12 @@ B0 scaled by depth, width or resolution alone to the compound member's MACs at �
 row (the reference set trained through the same loop: tests/test_train.py
 checks the proxy and `effnas train` agree step for step).
 
-    python benchmarks/report_train_science.py [--run [--limit N] [--seeds 0,1] [--only KEY,...]]
+    python benchmarks/report_train_science.py [--study scaling|bases] [--run [--limit N] [--seeds 0,1] [--only KEY,...]]
 
-Finished runs land in results/train-science/rows.jsonl (one line each, fsynced; committed); the
-run folders (checkpoints: resumable epoch by epoch on this machine) in results/train-science/runs/
-(not committed). Without --run: the tables from what has finished, printed and written to
-results/train-science/README.md.
+Finished runs land in results/train-science/rows.jsonl (results/bases-science/ for the bases study;
+one line each, fsynced; committed); the run folders (checkpoints: resumable epoch by epoch on this
+machine) in runs/ beside it (not committed). Without --run: the tables from what has finished,
+printed and written to the study's README.md.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import math
 import statistics
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -55,10 +61,38 @@ RUNS = [("b0-phi0", "b0", "compound", 0, "adam"), ("b0-phi1", "b0", "compound", 
         ("searched-phi2", "searched", "compound", 2, "adam")]
 
 
+BASES = ("mobilenet-v2", "resnet-18")
+BASES_RUNS = [run for base in BASES for run in [
+    (f"{base}-phi0", base, "compound", 0, "adam"), (f"{base}-phi1", base, "compound", 1, "adam"),
+    *[(f"{base}-{rule}-phi1", base, rule, 1, "adam") for rule in RULES]]]
+
+
+@dataclass(frozen=True)
+class Study:
+    """One study: where its rows go, the runs in training order, the lines of its plot, its title."""
+
+    out: Path
+    runs: list
+    lines: dict
+    title: str
+
+
+STUDIES = {
+    "scaling": Study(OUT, RUNS, {"B0 compound": ("b0", "compound"), "searched compound": ("searched", "compound"),
+                                 **{f"B0 {rule} only": ("b0", rule) for rule in RULES}},
+                     "Scaling science on trained members (issue 25 §6)"),
+    "bases": Study(ROOT / "results" / "bases-science", BASES_RUNS,
+                   {f"{base} {rule}": (base, rule) for base in BASES for rule in ("compound", *RULES)},
+                   "Compound vs single-dimension scaling of other bases, trained (issue 26 §4)"),
+}
+
+
 def base_arch(name: str) -> Arch:
     if name == "b0":
         return load_arch("efficientnet-b0")
-    return Arch.from_dict(json.loads(SEARCHED.read_text())["arch"]).with_(name="searched-seed0")
+    if name == "searched":
+        return Arch.from_dict(json.loads(SEARCHED.read_text())["arch"]).with_(name="searched-seed0")
+    return load_arch(name)
 
 
 def member(base: str, rule: str, phi: int) -> Arch:
@@ -91,8 +125,8 @@ def reference_row(arch: Arch, seed: int):
     return None
 
 
-def read_rows() -> list[dict]:
-    path = OUT / "rows.jsonl"
+def read_rows(study: Study) -> list[dict]:
+    path = study.out / "rows.jsonl"
     if not path.exists():
         return []
     rows = []
@@ -114,11 +148,11 @@ def row_of(key: str, base: str, rule: str, phi: int, recipe: str, seed: int, arc
             "val_loss": last["val_loss"], "seconds": seconds, "source": source}
 
 
-def run_missing(seeds: tuple[int, ...], limit: int | None, only: set[str] | None = None) -> None:
-    done = {(row["key"], row["seed"]) for row in read_rows()}
+def run_missing(study: Study, seeds: tuple[int, ...], limit: int | None, only: set[str] | None = None) -> None:
+    done = {(row["key"], row["seed"]) for row in read_rows(study)}
     trained = 0
     for seed in seeds:
-        for key, base, rule, phi, recipe in RUNS:
+        for key, base, rule, phi, recipe in study.runs:
             if (key, seed) in done or only is not None and key not in only:
                 continue
             arch = member(base, rule, phi)
@@ -130,14 +164,15 @@ def run_missing(seeds: tuple[int, ...], limit: int | None, only: set[str] | None
                 if limit is not None and trained >= limit:
                     return
                 began = time.perf_counter()
-                folder = OUT / "runs" / f"{key}-s{seed}"
+                folder = study.out / "runs" / f"{key}-s{seed}"
                 print(f"training {key} seed {seed} ({arch.cost().macs / 1e6:.0f}M MACs) -> {folder}", flush=True)
                 last = train_run(arch, get_recipe(recipe), options(arch, seed), folder, resume=True,
                                  source={"bench": "report_train_science", "key": key})
                 row = row_of(key, base, rule, phi, recipe, seed, arch, last, "effnas train",
                              time.perf_counter() - began)
                 trained += 1
-            append_bytes(OUT / "rows.jsonl", (json.dumps(row) + "\n").encode())
+            study.out.mkdir(parents=True, exist_ok=True)
+            append_bytes(study.out / "rows.jsonl", (json.dumps(row) + "\n").encode())
 
 
 def _mean(values: list[float]) -> str:
@@ -147,14 +182,14 @@ def _mean(values: list[float]) -> str:
     return f"{statistics.mean(values):.4f}" + (f" ± {statistics.stdev(values):.4f}" if len(values) > 1 else "")
 
 
-def report() -> str:
-    rows = read_rows()
+def report(study: Study) -> str:
+    rows = read_rows(study)
     by = {}
     for row in rows:
         by.setdefault(row["key"], []).append(row)
     lines = ["| member | φ | rule | recipe | MACs | px | held-out acc (mean ± sd over seeds) | seeds | "
              "final train loss | EMA acc | minutes | source |", "|---|---|---|---|---|---|---|---|---|---|---|---|"]
-    for key, _base, rule, phi, recipe in RUNS:
+    for key, _base, rule, phi, recipe in study.runs:
         found = by.get(key, [])
         if not found:
             lines.append(f"| {key} | {phi} | {rule} | {recipe} | | | (not run yet) | 0 | | | | |")
@@ -169,19 +204,16 @@ def report() -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(path: Path) -> None:
+def plot(study: Study, path: Path) -> None:
     from scaling.report_files import pyplot, save_figure
 
     plt = pyplot()
-    rows = read_rows()
+    rows = read_rows(study)
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    lines = {"B0 compound": ("b0", "compound"), "searched compound": ("searched", "compound"),
-             **{f"B0 {rule} only": ("b0", rule) for rule in RULES}}
-    for label, (base, rule) in lines.items():
+    for label, (base, rule) in study.lines.items():
         points = {}
-        for row in rows:
-            if row["base"] == base and row["recipe"] == "adam" and (row["rule"] == rule or row["phi"] == 0
-                                                                    and rule != "compound" and base == "b0"):
+        for row in rows:  # φ = 0 (the base itself) starts every line of its base
+            if row["base"] == base and row["recipe"] == "adam" and (row["rule"] == rule or row["phi"] == 0):
                 points.setdefault(row["phi"], []).append(row)
         if not points:
             continue
@@ -190,7 +222,7 @@ def plot(path: Path) -> None:
         ax.plot(xs, ys, marker="o", label=label)
     ax.set_xlabel("MACs at full resolution (G)")
     ax.set_ylabel("held-out top-1 (cluttered MNIST, 10 epochs)")
-    ax.set_title("Scaling rules on trained members (cf. EfficientNet Figure 8)")
+    ax.set_title(f"{study.title.split(' (')[0]} (cf. EfficientNet Figure 8)", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend()
     save_figure(fig, path, dpi=110)
@@ -198,22 +230,24 @@ def plot(path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--study", choices=list(STUDIES), default="scaling")
     parser.add_argument("--run", action="store_true", help="train what is missing (resumes a killed run)")
     parser.add_argument("--limit", type=int, help="train at most this many runs, then stop")
     parser.add_argument("--seeds", default=",".join(map(str, SEEDS)))
     parser.add_argument("--only", help="train only these run keys (comma-separated; two processes may run "
                                        "disjoint keys at once: rows.jsonl is appended in single writes)")
     args = parser.parse_args()
+    study = STUDIES[args.study]
     if args.run:
         only = set(args.only.split(",")) if args.only else None
-        run_missing(tuple(int(s) for s in args.seeds.split(",")), args.limit, only)
-    table = report()
-    OUT.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(OUT / "README.md", "# Scaling science on trained members (issue 25 §6)\n\n"
-                      "`python benchmarks/report_train_science.py --run` continues it (see the script's docstring).\n\n"
-                      + table + "\n![accuracy vs MACs](science.png)\n")
-    if read_rows():
-        plot(OUT / "science.png")
+        run_missing(study, tuple(int(s) for s in args.seeds.split(",")), args.limit, only)
+    table = report(study)
+    study.out.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(study.out / "README.md", f"# {study.title}\n\n"
+                      f"`python benchmarks/report_train_science.py --study {args.study} --run` continues it (see the "
+                      "script's docstring).\n\n" + table + "\n![accuracy vs MACs](science.png)\n")
+    if read_rows(study):
+        plot(study, study.out / "science.png")
     print(table)
 
 
