@@ -6,14 +6,14 @@ Importing this package does not import torch."""
 from __future__ import annotations
 
 from . import basic, bottleneck, conv, fused, mbconv, separable
-from .base import BlockKind, LayerContext, describe, se_reduced
+from .base import BlockKind, LayerContext, se_reduced
 
 KINDS: dict[str, BlockKind] = {module.KIND.name: module.KIND
                                for module in (mbconv, conv, separable, fused, basic, bottleneck)}
 DEFAULT_KIND = mbconv.KIND.name
 PREFIXES: dict[str, str] = {prefix: kind.name for kind in KINDS.values() for prefix in kind.prefixes if prefix}
 
-__all__ = ["DEFAULT_KIND", "KINDS", "PREFIXES", "BlockKind", "LayerContext", "describe", "kind_of", "se_reduced"]
+__all__ = ["DEFAULT_KIND", "KINDS", "PREFIXES", "BlockKind", "LayerContext", "kind_of", "se_reduced"]
 
 
 def kind_of(name: str) -> BlockKind:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..rounding import round_filters
 
@@ -89,9 +89,3 @@ def se_reduced(in_filters: int, se_ratio: float) -> int:
 
 def keeps_shape(cin: int, cout: int, stride: int) -> bool:
     return stride == 1 and cin == cout
-
-
-def describe(kind: BlockKind) -> dict[str, Any]:
-    """The kind as plain data (for docs and `effnas arch kinds`-style listings)."""
-    return {"kind": kind.name, "label": kind.label, "prefix": kind.prefixes[0] if kind.prefixes else "",
-            "reads": list(kind.prefixes), "keys": sorted(kind.keys)}
