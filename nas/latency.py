@@ -32,7 +32,8 @@ from search_spaces import Arch, BlockArgs, InputError
 from search_spaces.atomic import write_json_atomic
 from search_spaces.bounds import check_number
 from search_spaces.geometry import layer_geometry, stem_output_size
-from search_spaces.ops import BlockLayer, ConvBnAct, PooledStem
+from search_spaces.kinds import build_layer
+from search_spaces.ops import ConvBnAct, PooledStem
 from search_spaces.readers import read_json_file
 
 SCHEMA = "effnas.latency-lut/1"
@@ -74,7 +75,7 @@ def module_for(key: str) -> tuple[nn.Module, tuple[int, int, int]]:
         op, cin, cout, k, s, e, se, skip, act, size = fields
         args = BlockArgs(repeats=1, kernel=int(k[1:]), stride=int(s[1:]), expand_ratio=int(e[1:]),
                          in_filters=int(cin), out_filters=int(cout), se_ratio=float(se[2:]), skip=skip, op=op)
-        return BlockLayer(args, act, (1e-3, 0.01), 0.0), (int(cin), int(size), int(size))
+        return build_layer(args, act, (1e-3, 0.01), 0.0), (int(cin), int(size), int(size))
     if kind == "head":
         cin, cout, classes, act, size = fields
         return _Head(int(cin), int(cout), int(classes), act), (int(cin), int(size), int(size))

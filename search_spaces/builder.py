@@ -15,7 +15,8 @@ import torch
 from torch import nn
 
 from .bounds import check_build_params
-from .ops import BlockLayer, ConvBnAct, PooledStem
+from .kinds import build_layer
+from .ops import ConvBnAct, PooledStem
 
 if TYPE_CHECKING:  # annotations only: search_spaces.arch imports this module lazily (Arch.build)
     from .arch import Arch
@@ -56,7 +57,7 @@ def _body(arch: Arch, padding: str | None) -> tuple[ConvBnAct, nn.ModuleList]:
                      padding=padding)
     layers = arch.layers()
     total = len(layers)
-    blocks = nn.ModuleList(BlockLayer(args, arch.activation, bn, arch.drop_connect * index / total, padding)
+    blocks = nn.ModuleList(build_layer(args, arch.activation, bn, arch.drop_connect * index / total, padding)
                            for index, args in enumerate(layers))
     return stem, blocks
 

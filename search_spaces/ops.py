@@ -1,20 +1,21 @@
 """The torch building blocks every kind composes: conv+BN+act, SE, drop path, the shortcuts, and
-:class:`Layer`, the one layer container; :func:`BlockLayer` builds a layer of any kind from its
-BlockArgs (the kind's own ``build``: search_spaces.kinds). :mod:`search_spaces.builder` is the one
-function that wires them from an Arch. Convolutions carry no bias (BN follows); SE convs do.
+:class:`Layer`, the one layer container each kind's ``build`` fills (search_spaces.kinds.build_layer
+builds a layer of any kind from its BlockArgs). :mod:`search_spaces.builder` is the one function that
+wires them from an Arch. Convolutions carry no bias (BN follows); SE convs do.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .blocks import BlockArgs
-from .kinds import LayerContext
+if TYPE_CHECKING:  # annotations only: the kinds (search_spaces.kinds) import this module, not the reverse
+    from .blocks import BlockArgs
 
 
 def make_activation(name: str) -> nn.Module:
@@ -155,10 +156,3 @@ class Layer(nn.Module):
 
     def extra_repr(self) -> str:
         return f"kind={self.kind}, residual={self.residual}"
-
-
-def BlockLayer(args: BlockArgs, activation: str, bn: tuple[float, float], drop_rate: float,  # noqa: N802
-               padding: str | None = None) -> nn.Module:
-    """One layer of a stage, built from its BlockArgs by its kind (search_spaces.kinds), with the
-    activation, BN (eps, momentum), drop-path rate and padding mode every layer of the arch shares."""
-    return args.kind.build(args, LayerContext(activation, bn, drop_rate, padding))
