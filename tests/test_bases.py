@@ -203,3 +203,12 @@ def test_preset_exports_to_onnx_and_pt2(run_cli, tmp_path, name):
     for suffix, extra in (("onnx", ["--check"]), ("pt2", [])):
         code, out, err = run_cli("arch", "export", name, "--resolution", "64", "-o", tmp_path / f"m.{suffix}", *extra)
         assert code == 0, err
+
+
+def test_an_efficientdet_runs_on_a_resnet_backbone():
+    from detectors import efficientdet
+
+    model = efficientdet("d0", backbone=load_arch("resnet-18")).eval()
+    with torch.no_grad():
+        classes, boxes = model(torch.randn(1, 3, 128, 128))
+    assert [c.shape[-1] for c in classes] == [16, 8, 4, 2, 1] and len(boxes) == 5
