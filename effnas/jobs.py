@@ -129,6 +129,7 @@ class TrainSection:
     resolution: int | None = None
     subset: int | None = None
     val_size: int = spec(2000, check=lambda v, what: check_int(v, what, 1, 1 << 31))
+    val_data: str | None = None  # a validation set of its own, used whole (default: hold out val_size images)
     seed: int | None = spec(None, check=check_seed)  # default: [job] seed
     device: str = "cpu"
 

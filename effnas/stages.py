@@ -221,7 +221,8 @@ def _train_inputs(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     recipe = get_recipe(section["recipe"], section["options"] or {})
     given = {"data": section["data"], "epochs": section["epochs"], "batch": section["batch"],
              "resolution": section["resolution"], "subset": section["subset"], "val_size": section["val_size"],
-             "seed": ctx.job.seed if section["seed"] is None else section["seed"], "device": section["device"]}
+             "val_data": section["val_data"], "seed": ctx.job.seed if section["seed"] is None else section["seed"],
+             "device": section["device"]}
     return recipe, read_options(given)
 
 
@@ -231,7 +232,7 @@ def check_train(ctx: Context, fresh: bool = False) -> None:
 
     _, options = _train_inputs(ctx)
     load_dataset(options["data"], resolution=8, subset=options["subset"], seed=options["data_seed"],
-                 val_size=options["val_size"], lazy=True)
+                 val_size=options["val_size"], lazy=True, val_data=options["val_data"])
 
 
 def run_train_stage(ctx: Context) -> dict[str, Any]:

@@ -183,3 +183,31 @@ def test_identity_tolerates_an_option_an_older_run_predates():
     assert identity_difference(saved, {**current, "options": {**current["options"], "lazy": True}}) == \
         "options differ: lazy"
     assert identity_difference(saved, {**saved, "recipe": {"lr": 0.2}}) == "recipe differs"
+
+
+def _folder(root, per_class, colours=(("red", (200, 30, 30)), ("blue", (30, 30, 200)))):
+    from PIL import Image
+
+    for label, colour in colours:
+        folder = root / label
+        folder.mkdir(parents=True)
+        for index in range(per_class):
+            Image.new("RGB", (20, 20), tuple(min(255, c + 3 * index) for c in colour)).save(folder / f"{index}.png")
+    return root
+
+
+def test_a_given_validation_folder_is_used_whole(run_cli, tmp_path):
+    """--val-data: every training image trains, the validation folder is scored whole (classes matched by
+    name, in any order); a folder with a class the training data lacks is refused before anything is written."""
+    train = _folder(tmp_path / "train", 12)
+    val = _folder(tmp_path / "val", 5, colours=(("blue", (40, 40, 190)), ("red", (190, 40, 40))))
+    tiny = ["--recipe", "adam", "--epochs", "1", "--batch", "8", "--resolution", "12", "--threads", "1", "--quiet"]
+    code, out, err = run_cli("train", *PLAIN, "--data", train, "--val-data", val, *tiny, "--out", tmp_path / "run")
+    assert code == 0, err
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert (config["train_images"], config["val_images"]) == (24, 10)
+    assert config["options"]["val_data"] == str(val)
+    odd = _folder(tmp_path / "odd", 3, colours=(("red", (200, 30, 30)), ("green", (30, 200, 30))))
+    code, out, err = run_cli("train", *PLAIN, "--data", train, "--val-data", odd, *tiny, "--out", tmp_path / "run2")
+    assert code == 2 and "'green'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run2").exists()

@@ -38,6 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--resolution", type=int, help="input pixels (default: 32 on bundled sets, else the arch's)")
     train.add_argument("--subset", type=int, help="training images (class-balanced sample; default all)")
     train.add_argument("--val-size", type=int, help="held-out images (default 2000)")
+    train.add_argument("--val-data", help="a validation set of its own (ImageFolder, CIFAR or array file, classes "
+                                          "named as the training data's), used whole instead of a held-out split")
     train.add_argument("--recipe", default=None, help="efficientnet (default) or adam (the reference set's)")
     train.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
                        help="override one recipe option (repeatable), e.g. --opt lr=0.01 --opt augment=none")
@@ -57,7 +59,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 def options_from(args: argparse.Namespace) -> dict[str, Any]:
     """The run options given on the command line (the others take TrainOptions' defaults)."""
     given = {"data": args.data, "epochs": args.epochs, "batch": args.batch, "resolution": args.resolution,
-             "subset": args.subset, "val_size": args.val_size, "seed": args.seed, "device": args.device,
+             "subset": args.subset, "val_size": args.val_size, "val_data": args.val_data, "seed": args.seed,
+             "device": args.device,
              "threads": args.threads}
     options = {key: value for key, value in given.items() if value is not None}
     if args.seed is not None:

@@ -44,13 +44,17 @@ class ImageData:
     mean: tuple[float, float, float] = (0.0, 0.0, 0.0)
     std: tuple[float, float, float] = (1.0, 1.0, 1.0)
     source: ArraySource | FileSource | None = field(default=None, repr=False)  # set when lazy
+    val_source: ArraySource | FileSource | None = field(default=None, repr=False)  # a given validation set
 
     @property
     def lazy(self) -> bool:
         return self.train_x is None
 
-    def _decode(self, index: np.ndarray, positions: torch.Tensor) -> torch.Tensor:
-        x = self.source.images(index[np.asarray(positions, dtype=np.int64)], self.resolution)
+    def _source_of(self, split: str) -> ArraySource | FileSource | None:
+        return self.val_source if split == "val" and self.val_source is not None else self.source
+
+    def _decode(self, index: np.ndarray, positions: torch.Tensor, split: str = "train") -> torch.Tensor:
+        x = self._source_of(split).images(index[np.asarray(positions, dtype=np.int64)], self.resolution)
         mean, std = torch.tensor(self.mean)[:, None, None], torch.tensor(self.std)[:, None, None]
         return (x - mean) / std
 
@@ -58,7 +62,8 @@ class ImageData:
         """A :class:`~nas.data.stream.Stream` decoding the "train" or "val" split's images (normalised, as
         train_batch / val_batch give them) in `workers` processes; for lazy data."""
         index = self.train_index if split == "train" else self.val_index
-        return Stream(SplitImages(self.source, index, self.resolution, self.mean, self.std), workers, pin_memory)
+        return Stream(SplitImages(self._source_of(split), index, self.resolution, self.mean, self.std), workers,
+                      pin_memory)
 
     def train_batch(self, positions: torch.Tensor) -> torch.Tensor:
         """Normalised training images at `positions` (0..len(train_y)-1), decoded now if lazy."""
@@ -66,7 +71,7 @@ class ImageData:
 
     def val_batch(self, positions: torch.Tensor) -> torch.Tensor:
         """Normalised validation images at `positions`, decoded now if lazy."""
-        return self._decode(self.val_index, positions) if self.lazy else self.val_x[positions]
+        return self._decode(self.val_index, positions, "val") if self.lazy else self.val_x[positions]
 
     @property
     def num_classes(self) -> int:
@@ -137,9 +142,24 @@ LAZY_ABOVE = 20000  # ImageFolder sets with more training images than this are d
 LAZY_BYTES = 2 * 2**30  # a user's array set (CIFAR) whose resized float training images exceed this: per batch
 
 
+def _given_validation(val_data: str | os.PathLike, classes: tuple[str, ...]) -> tuple[ArraySource | FileSource,
+                                                                                       np.ndarray, np.ndarray]:
+    """(source, its image indices, their labels as indices into the training `classes`) of a given
+    validation set, matched to the training classes by name."""
+    source = open_source(val_data)
+    names = [source.classes[c] if c < len(source.classes) else str(c) for c in range(max(source.labels) + 1)]
+    extra = sorted({names[c] for c in set(np.asarray(source.labels).tolist())} - set(classes))
+    if extra:
+        raise InputError(f"validation data {os.fspath(val_data)!r} has classes the training data lacks: "
+                         f"{', '.join(map(repr, extra[:5]))}")
+    position = {name: index for index, name in enumerate(classes)}
+    labels = np.asarray([position[names[c]] for c in np.asarray(source.labels)], dtype=np.int64)
+    return source, np.arange(len(labels), dtype=np.int64), labels
+
+
 def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: int | None = None, seed: int = 0,
                  val_fraction: float = 0.2, val_size: int | None = 2000, normalize: bool = True,
-                 lazy: bool | None = None, workers: int = 0) -> ImageData:
+                 lazy: bool | None = None, workers: int = 0, val_data: str | os.PathLike | None = None) -> ImageData:
     """Load a labelled image set as normalised float tensors at `resolution` pixels.
 
     subset: number of training images (class-balanced random sample; None = all).
@@ -150,6 +170,9 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
     bundled sets, whose resized training images would take more than LAZY_BYTES as floats). Mean/std
     then come from a sample of 512 training images; batches are decoded by ``ImageData.stream``.
     workers: processes decoding an ImageFolder held in memory (same bytes as 0, the calling thread).
+    val_data: a validation set of its own (a bundled name, ImageFolder, CIFAR or array file), used whole
+    and matched to the training classes by name; then no training image is held out (val_fraction and
+    val_size do not apply).
     """
     if not isinstance(resolution, int) or not 4 <= resolution <= 4096:
         raise InputError(f"resolution must be a whole number of pixels in 4..4096, got {resolution!r}")
@@ -166,7 +189,13 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
         raise InputError(f"data set {source.name!r} has {len(labels)} images for {len(present)} classes; "
                          "need at least 2 per class for a held-out split")
     classes = tuple(source.classes[c] if c < len(source.classes) else str(c) for c in present)
-    train_pool, val_index = _split(labels, val_fraction, val_size, seed)
+    val_source = None
+    if val_data is None:
+        train_pool, val_index = _split(labels, val_fraction, val_size, seed)
+        val_labels = labels[val_index]
+    else:
+        val_source, val_index, val_labels = _given_validation(val_data, classes)
+        train_pool = np.arange(len(labels), dtype=np.int64)
     train_index = _subset(labels, train_pool, subset, seed)
     if lazy is None:
         lazy = isinstance(source, FileSource) and len(train_index) > LAZY_ABOVE or (
@@ -176,11 +205,12 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
         sample = source.images(train_index[:512], resolution)
         mean = tuple(sample.mean(dim=(0, 2, 3)).tolist()) if normalize else (0.0, 0.0, 0.0)
         std = tuple(sample.std(dim=(0, 2, 3)).clamp_min(1e-3).tolist()) if normalize else (1.0, 1.0, 1.0)
-        return ImageData(None, torch.from_numpy(labels[train_index]), None, torch.from_numpy(labels[val_index]),
-                         classes, name, resolution, train_index, val_index, mean, std, source)
+        return ImageData(None, torch.from_numpy(labels[train_index]), None, torch.from_numpy(val_labels),
+                         classes, name, resolution, train_index, val_index, mean, std, source, val_source)
     workers = workers if isinstance(source, FileSource) else 0
     train_x = decode_all(source, train_index, resolution, workers)
-    val_x = decode_all(source, val_index, resolution, workers)
+    held = val_source or source
+    val_x = decode_all(held, val_index, resolution, workers if isinstance(held, FileSource) else 0)
     mean, std = (0.0, 0.0, 0.0), (1.0, 1.0, 1.0)
     if normalize:
         m = train_x.mean(dim=(0, 2, 3))
@@ -189,5 +219,5 @@ def load_dataset(name_or_path: str | os.PathLike, resolution: int = 32, subset: 
         val_x = (val_x - m[:, None, None]) / s[:, None, None]
         mean, std = tuple(m.tolist()), tuple(s.tolist())
     return ImageData(train_x.contiguous(), torch.from_numpy(labels[train_index]), val_x.contiguous(),
-                     torch.from_numpy(labels[val_index]), classes, name, resolution, train_index, val_index,
-                     mean, std)
+                     torch.from_numpy(val_labels), classes, name, resolution, train_index, val_index,
+                     mean, std, val_source=val_source)

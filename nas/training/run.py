@@ -68,6 +68,7 @@ class TrainOptions:
     # None: torch threads - 1; bundled sets stay in memory. The batches do not depend on it.
     loader_workers: int | None = spec(None, check=within(0, 256))
     lazy: bool | None = None  # decode batch by batch; None: automatic (nas.data.load_dataset)
+    val_data: str | None = None  # a validation set of its own (used whole); None: hold out val_size images
 
 
 OPTION_STYLE = Style(name="train option {key!r}", unknown="unknown train option(s) {listed}; known: {known}",
@@ -104,7 +105,7 @@ class Run:
         workers = max(0, self.threads - 1) if workers is None else workers
         data = load_dataset(self.options["data"], resolution=resolution, subset=self.options["subset"],
                             seed=self.options["data_seed"], val_size=self.options["val_size"], workers=workers,
-                            lazy=self.options["lazy"])
+                            lazy=self.options["lazy"], val_data=self.options["val_data"])
         if self.options["batch"] > len(data.train_y):
             raise InputError(f"--batch {self.options['batch']} is larger than the {len(data.train_y)} training images")
         if self.options["batch"] < 2 * shard[1]:
