@@ -401,8 +401,20 @@ def resnet18(**kwargs) -> ResNet:
     return ResNet(BasicBlock, [2, 2, 2, 2], **kwargs)
 
 
+def resnet34(**kwargs) -> ResNet:
+    return ResNet(BasicBlock, [3, 4, 6, 3], **kwargs)
+
+
 def resnet50(**kwargs) -> ResNet:
     return ResNet(Bottleneck, [3, 4, 6, 3], **kwargs)
+
+
+def resnet101(**kwargs) -> ResNet:
+    return ResNet(Bottleneck, [3, 4, 23, 3], **kwargs)
+
+
+def resnet152(**kwargs) -> ResNet:
+    return ResNet(Bottleneck, [3, 8, 36, 3], **kwargs)
 
 
 # ---- torchvision/models/efficientnet.py ----
@@ -707,20 +719,73 @@ class EfficientNet(nn.Module):
         return self._forward_impl(x)
 
 
+def _efficientnet_conf(arch: str) -> tuple[Sequence[MBConvConfig | FusedMBConvConfig], int | None]:
+    inverted_residual_setting: Sequence[MBConvConfig | FusedMBConvConfig]
+    if arch.startswith("efficientnet_v2_s"):
+        inverted_residual_setting = [
+            FusedMBConvConfig(1, 3, 1, 24, 24, 2),
+            FusedMBConvConfig(4, 3, 2, 24, 48, 4),
+            FusedMBConvConfig(4, 3, 2, 48, 64, 4),
+            MBConvConfig(4, 3, 2, 64, 128, 6),
+            MBConvConfig(6, 3, 1, 128, 160, 9),
+            MBConvConfig(6, 3, 2, 160, 256, 15),
+        ]
+        last_channel = 1280
+    elif arch.startswith("efficientnet_v2_m"):
+        inverted_residual_setting = [
+            FusedMBConvConfig(1, 3, 1, 24, 24, 3),
+            FusedMBConvConfig(4, 3, 2, 24, 48, 5),
+            FusedMBConvConfig(4, 3, 2, 48, 80, 5),
+            MBConvConfig(4, 3, 2, 80, 160, 7),
+            MBConvConfig(6, 3, 1, 160, 176, 14),
+            MBConvConfig(6, 3, 2, 176, 304, 18),
+            MBConvConfig(6, 3, 1, 304, 512, 5),
+        ]
+        last_channel = 1280
+    elif arch.startswith("efficientnet_v2_l"):
+        inverted_residual_setting = [
+            FusedMBConvConfig(1, 3, 1, 32, 32, 4),
+            FusedMBConvConfig(4, 3, 2, 32, 64, 7),
+            FusedMBConvConfig(4, 3, 2, 64, 96, 7),
+            MBConvConfig(4, 3, 2, 96, 192, 10),
+            MBConvConfig(6, 3, 1, 192, 224, 19),
+            MBConvConfig(6, 3, 2, 224, 384, 25),
+            MBConvConfig(6, 3, 1, 384, 640, 7),
+        ]
+        last_channel = 1280
+    else:
+        raise ValueError(f"Unsupported model type {arch}")
+
+    return inverted_residual_setting, last_channel
+
+
 def efficientnet_v2_s(**kwargs) -> EfficientNet:
-    # _efficientnet_conf("efficientnet_v2_s")
-    inverted_residual_setting = [
-        FusedMBConvConfig(1, 3, 1, 24, 24, 2),
-        FusedMBConvConfig(4, 3, 2, 24, 48, 4),
-        FusedMBConvConfig(4, 3, 2, 48, 64, 4),
-        MBConvConfig(4, 3, 2, 64, 128, 6),
-        MBConvConfig(6, 3, 1, 128, 160, 9),
-        MBConvConfig(6, 3, 2, 160, 256, 15),
-    ]
-    last_channel = 1280
+    inverted_residual_setting, last_channel = _efficientnet_conf("efficientnet_v2_s")
     return EfficientNet(
         inverted_residual_setting,
         kwargs.pop("dropout", 0.2),
+        last_channel=last_channel,
+        norm_layer=partial(nn.BatchNorm2d, eps=1e-03),
+        **kwargs,
+    )
+
+
+def efficientnet_v2_m(**kwargs) -> EfficientNet:
+    inverted_residual_setting, last_channel = _efficientnet_conf("efficientnet_v2_m")
+    return EfficientNet(
+        inverted_residual_setting,
+        kwargs.pop("dropout", 0.3),
+        last_channel=last_channel,
+        norm_layer=partial(nn.BatchNorm2d, eps=1e-03),
+        **kwargs,
+    )
+
+
+def efficientnet_v2_l(**kwargs) -> EfficientNet:
+    inverted_residual_setting, last_channel = _efficientnet_conf("efficientnet_v2_l")
+    return EfficientNet(
+        inverted_residual_setting,
+        kwargs.pop("dropout", 0.4),
         last_channel=last_channel,
         norm_layer=partial(nn.BatchNorm2d, eps=1e-03),
         **kwargs,
