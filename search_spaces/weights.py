@@ -31,29 +31,6 @@ _EFFICIENTNET_PYTORCH = (
 )
 
 
-# torchvision's name for each part of a layer, by kind (the parts a kind's module has, in its order)
-_TORCHVISION_LAYER = {
-    "basic": lambda layer: [("conv1", "conv1.conv"), ("bn1", "conv1.bn"), ("conv2", "conv2.conv"), ("bn2", "conv2.bn"),
-                            ("downsample.0", "shortcut.conv"), ("downsample.1", "shortcut.bn")],
-    "bottleneck": lambda layer: [("conv1", "conv1.conv"), ("bn1", "conv1.bn"), ("conv2", "conv2.conv"),
-                                 ("bn2", "conv2.bn"), ("conv3", "conv3.conv"), ("bn3", "conv3.bn"),
-                                 ("downsample.0", "shortcut.conv"), ("downsample.1", "shortcut.bn")],
-    "fused": lambda layer: _sequence(["conv"] + (["project"] if layer.expand_ratio != 1 else [])),
-    "mbconv": lambda layer: _sequence((["expand"] if layer.expand_ratio != 1 else []) + ["dw", "se", "project"]),
-}
-
-
-def _sequence(parts: list[str]) -> list[tuple[str, str]]:
-    """torchvision's ``block.j`` names of a Sequential of Conv2dNormActivation (and SE) parts."""
-    names = []
-    for index, part in enumerate(parts):
-        if part == "se":
-            names += [(f"block.{index}.fc1", "se.reduce"), (f"block.{index}.fc2", "se.expand")]
-        else:
-            names += [(f"block.{index}.0", f"{part}.conv"), (f"block.{index}.1", f"{part}.bn")]
-    return names
-
-
 def torchvision_names(arch: Arch) -> dict[str, str]:
     """torchvision module name → effnas module name for every module of `arch`'s classifier, in the
     ResNet layout (stem with a max pool: conv1/bn1, layerS.I, fc) or EfficientNetV2's (features.0 stem,
@@ -64,7 +41,7 @@ def torchvision_names(arch: Arch) -> dict[str, str]:
               f"features.{len(arch.stages) + 1}.0": "head.conv", f"features.{len(arch.stages) + 1}.1": "head.bn"})
     index = 0
     for number, stage in enumerate(arch.stages, start=1):
-        layout = _TORCHVISION_LAYER.get(stage.op)
+        layout = stage.kind.torchvision  # the kind's own part names (None: torchvision has no such kind)
         for repeat in range(stage.repeats):
             outer = f"layer{number}.{repeat}" if resnet else f"features.{number}.{repeat}"
             if layout is not None:

@@ -13,7 +13,9 @@ the width-scaling rule of a layer kind live in one file:
 * ``node(args)`` → the op name a graph node and ``effnas arch show`` print;
 * ``check(args)`` → why a record is not a valid layer of this kind ("" when it is);
 * ``scale_filters(args, width, divisor)`` and ``filter_unit(args, divisor)``: how a width multiplier
-  applies to the stage's output filters, and the step between the filter counts it can take.
+  applies to the stage's output filters, and the step between the filter counts it can take;
+* ``torchvision(args)`` (where torchvision has the kind) → (torchvision's name, effnas's name) of each
+  part of the layer, so that torchvision's state dicts load (search_spaces.weights).
 
 Plain Python: no torch.
 """
@@ -71,6 +73,7 @@ class BlockKind:
     check: Callable[[BlockArgs], str] = field(default=_valid)
     scale_filters: Callable[[BlockArgs, float, int], int] = field(default=_round)
     filter_unit: Callable[[BlockArgs, int], int] = field(default=_unit)
+    torchvision: Callable[[BlockArgs], list[tuple[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         unknown = set(self.keys) - set(OPTIONAL_KEYS)
@@ -89,3 +92,15 @@ def se_reduced(in_filters: int, se_ratio: float) -> int:
 
 def keeps_shape(cin: int, cout: int, stride: int) -> bool:
     return stride == 1 and cin == cout
+
+
+def torchvision_sequence(parts: list[str]) -> list[tuple[str, str]]:
+    """torchvision's ``block.j`` names of a layer that is a Sequential of Conv2dNormActivation parts (and
+    an SE), mapped onto effnas's part names (ConvBnAct: .conv, .bn; SE: .reduce, .expand)."""
+    names = []
+    for index, part in enumerate(parts):
+        if part == "se":
+            names += [(f"block.{index}.fc1", "se.reduce"), (f"block.{index}.fc2", "se.expand")]
+        else:
+            names += [(f"block.{index}.0", f"{part}.conv"), (f"block.{index}.1", f"{part}.bn")]
+    return names

@@ -36,6 +36,11 @@ def build(args: BlockArgs, context: LayerContext) -> nn.Module:
                  drop_rate=context.drop_rate)
 
 
+def torchvision(_args: BlockArgs) -> list[tuple[str, str]]:
+    return [("conv1", "conv1.conv"), ("bn1", "conv1.bn"), ("conv2", "conv2.conv"), ("bn2", "conv2.bn"),
+            ("downsample.0", "shortcut.conv"), ("downsample.1", "shortcut.bn")]
+
+
 def node(_args: BlockArgs) -> str:
     return "basic"
 
@@ -45,4 +50,4 @@ def widest(args: BlockArgs) -> int:
 
 
 KIND = BlockKind(name="basic", label="ResNet basic block", prefixes=("rb",), keys=frozenset({"noskip"}),
-                 cost=cost, build=build, node=node, widest=widest)
+                 cost=cost, build=build, node=node, widest=widest, torchvision=torchvision)

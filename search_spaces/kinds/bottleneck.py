@@ -60,6 +60,11 @@ def filter_unit(args: BlockArgs, divisor: int) -> int:
     return divisor * args.expand_ratio
 
 
+def torchvision(_args: BlockArgs) -> list[tuple[str, str]]:
+    return [(f"{conv}{i}", f"conv{i}.{part}") for i in (1, 2, 3) for conv, part in (("conv", "conv"), ("bn", "bn"))] \
+        + [("downsample.0", "shortcut.conv"), ("downsample.1", "shortcut.bn")]
+
+
 def node(args: BlockArgs) -> str:
     return f"bottleneck{args.expand_ratio}"
 
@@ -70,4 +75,4 @@ def widest(args: BlockArgs) -> int:
 
 KIND = BlockKind(name="bottleneck", label="ResNet bottleneck", prefixes=("bt",), keys=frozenset({"e", "noskip"}),
                  cost=cost, build=build, node=node, widest=widest, check=check, scale_filters=scale_filters,
-                 filter_unit=filter_unit)
+                 filter_unit=filter_unit, torchvision=torchvision)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, se_reduced
+from .base import BlockKind, LayerContext, se_reduced, torchvision_sequence
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -42,6 +42,10 @@ def build(args: BlockArgs, context: LayerContext) -> nn.Module:
                  residual=has_residual(args), drop_rate=context.drop_rate)
 
 
+def torchvision(args: BlockArgs) -> list[tuple[str, str]]:
+    return torchvision_sequence(["conv"] + (["project"] if args.expand_ratio != 1 else []))
+
+
 def node(args: BlockArgs) -> str:
     return f"fused{args.expand_ratio}"
 
@@ -51,4 +55,4 @@ def widest(args: BlockArgs) -> int:
 
 
 KIND = BlockKind(name="fused", label="fused-MBConv", prefixes=("er",), keys=frozenset({"e", "se", "noskip"}),
-                 cost=cost, build=build, node=node, widest=widest)
+                 cost=cost, build=build, node=node, widest=widest, torchvision=torchvision)

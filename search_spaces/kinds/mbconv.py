@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, keeps_shape, se_reduced
+from .base import BlockKind, LayerContext, keeps_shape, se_reduced, torchvision_sequence
 
 if TYPE_CHECKING:
     from torch import nn
@@ -57,6 +57,10 @@ def build(args: BlockArgs, context: LayerContext) -> nn.Module:
                  shortcut=pool_shortcut(args, bn), drop_rate=context.drop_rate)
 
 
+def torchvision(args: BlockArgs) -> list[tuple[str, str]]:
+    return torchvision_sequence((["expand"] if args.expand_ratio != 1 else []) + ["dw", "se", "project"])
+
+
 def node(args: BlockArgs) -> str:
     return "dsconv" if args.expand_ratio == 1 else f"mbconv{args.expand_ratio}"
 
@@ -67,4 +71,5 @@ def widest(args: BlockArgs) -> int:
 
 
 KIND = BlockKind(name="mbconv", label="MBConv", prefixes=("", "ir", "ds", "mb"),
-                 keys=frozenset({"e", "se", "noskip", "poolskip"}), cost=cost, build=build, node=node, widest=widest)
+                 keys=frozenset({"e", "se", "noskip", "poolskip"}), cost=cost, build=build, node=node, widest=widest,
+                 torchvision=torchvision)
