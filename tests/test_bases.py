@@ -212,3 +212,11 @@ def test_an_efficientdet_runs_on_a_resnet_backbone():
     with torch.no_grad():
         classes, boxes = model(torch.randn(1, 3, 128, 128))
     assert [c.shape[-1] for c in classes] == [16, 8, 4, 2, 1] and len(boxes) == 5
+
+
+def test_every_kind_is_documented():
+    text = (Path(__file__).resolve().parents[1] / "docs" / "KINDS.md").read_text()
+    for name, kind in KINDS.items():
+        assert f"| `{name}` |" in text
+        written = kind.prefixes[0]
+        assert (f"`{written}_`" in text) if written else ("| none" in text)
