@@ -6,12 +6,16 @@
 2. Around each of the two, the discrete neighbourhood of rounding choices is searched:
    * resolution: the multiples of 8 px within ±6% of the compound resolution (at least the two
      bracketing γ^φ·R0), never below MIN_RESOLUTION;
-   * per-stage output filters (pinned in `Arch.stage_filters`): the multiple of the divisor at
-     or below f·w and the next one up (plus the official rounding), never below the width floor;
+   * per-stage output filters (pinned in `Arch.stage_filters`): the multiple of the stage kind's
+     filter step (the divisor; divisor · e for a ResNet bottleneck) at or below f·w and the next one
+     up (plus the kind's own rounding), never below the width floor;
    * per-stage repeats (pinned in `Arch.stage_repeats`): floor(r·d) or one more (plus the
-     official ceil), at least 1.
+     official ceil), at least 1;
+   * bases of at most FEW_STAGES = 4 stages (ResNet), whose few coarse stages leave gaps of several
+     percent between members, also take one step below and two above for filters and repeats.
    Cost is additive over stages for a fixed resolution, so all filter × repeat combinations
-   (up to 2^8 × 2^8 for the 8 costliest stages) are costed at once with one matrix product.
+   (up to 2^8 × 2^8 for the 8 costliest stages; 5^4 × 5^4 for ResNet's) are costed at once with one
+   matrix product.
 3. Pick the member closest to the target whose drift — the largest of |mean log(filters /
    compound filters)|, |log(layers / compound layers)| and |log(resolution / compound
    resolution)| — is at most DRIFT_TOLERANCE = 0.10, i.e. every dimension stays within ~10% of
@@ -43,6 +47,7 @@ DRIFT_TOLERANCE = 0.10
 RESOLUTION_WINDOW = 0.06
 TIE_BAND = 0.001
 MAX_VARIED_STAGES = 8
+FEW_STAGES = 4
 
 
 @dataclass(frozen=True)
@@ -104,9 +109,13 @@ def _options(base: Arch, phi: float, coefficients: Coefficients) -> _Options:
         clamp = block.kind.scale_filters(block, floor_width, divisor)
         unit = block.kind.filter_unit(block, divisor)
         low = max(clamp, unit * math.floor(block.out_filters * width / unit + 1e-9))
-        filters.append(tuple(sorted({low, low + unit, stage.out_filters})))
         layers = max(1, math.floor(block.repeats * depth + 1e-9))
-        repeats.append(tuple(sorted({layers, layers + 1, stage.repeats})))
+        # four stages or fewer (ResNet) leave few combinations: one more step each way
+        wide = len(varied) <= FEW_STAGES
+        filters.append(tuple(sorted({low, low + unit, stage.out_filters}
+                                    | ({max(clamp, low - unit), low + 2 * unit} if wide else set()))))
+        repeats.append(tuple(sorted({layers, layers + 1, stage.repeats}
+                                    | ({max(1, layers - 1), layers + 2} if wide else set()))))
     fc = _combos(tuple(len(f) for f in filters))
     rc = _combos(tuple(len(r) for r in repeats))
     n = len(filters)
