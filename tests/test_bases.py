@@ -189,9 +189,16 @@ def test_arch_json_of_the_new_fields_round_trips_and_old_files_stay_as_they_were
     assert "stem_kernel" not in b0 and "stem_pool" not in b0
 
 
+def test_pt2_export_of_every_kind(run_cli, tmp_path):
+    (tmp_path / "a.json").write_text(tiny_all_kinds().to_json())
+    code, out, err = run_cli("arch", "export", tmp_path / "a.json", "-o", tmp_path / "m.pt2")
+    assert code == 0, err
+    assert (tmp_path / "m.pt2").stat().st_size > 0
+
+
+@pytest.mark.slow
 def test_onnx_export_of_every_kind(run_cli, tmp_path):
-    arch = tiny_all_kinds()
-    (tmp_path / "a.json").write_text(arch.to_json())
+    (tmp_path / "a.json").write_text(tiny_all_kinds().to_json())
     code, out, err = run_cli("arch", "export", tmp_path / "a.json", "-o", tmp_path / "m.onnx", "--check")
     assert code == 0, err
     assert "max abs diff" in out
