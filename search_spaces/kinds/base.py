@@ -85,9 +85,20 @@ class BlockKind:
 
 
 def se_reduced(in_filters: int, se_ratio: float) -> int:
-    """SE bottleneck width: max(1, int(block input filters · se_ratio)) (official rule; the kinds' costs
-    write it inline)."""
+    """SE bottleneck width: max(1, int(block input filters · se_ratio)) (official rule)."""
     return max(1, int(in_filters * se_ratio))
+
+
+def se_cost(channels: int, cin: int, se_ratio: float) -> tuple[int, int]:
+    """(params, MACs) of squeeze-and-excitation on `channels` with its bottleneck from the block input
+    `cin`: two 1×1 convs with bias on the pooled vector (call it where se_ratio > 0)."""
+    reduced = se_reduced(cin, se_ratio)
+    return 2 * channels * reduced + reduced + channels, 2 * channels * reduced
+
+
+def pool_shortcut_cost(cin: int, cout: int, area: int) -> tuple[int, int]:
+    """(params, MACs) of the ``pool`` skip's 1×1 conv + BN (call it where channels differ)."""
+    return cin * cout + 2 * cout, area * cin * cout
 
 
 def keeps_shape(cin: int, cout: int, stride: int) -> bool:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, se_reduced
+from .base import BlockKind, LayerContext, pool_shortcut_cost, se_cost, se_reduced
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -19,12 +19,11 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
     area = out * out
     params, macs = k * k * cin * cout + 2 * cout, area * k * k * cin * cout
     if se > 0:                                                       # SE on the output
-        reduced = max(1, int(cin * se))
-        params += 2 * cout * reduced + reduced + cout
-        macs += 2 * cout * reduced
+        p, m = se_cost(cout, cin, se)
+        params, macs = params + p, macs + m
     if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
-        params += cin * cout + 2 * cout
-        macs += area * cin * cout
+        p, m = pool_shortcut_cost(cin, cout, area)
+        params, macs = params + p, macs + m
     return params, macs
 
 

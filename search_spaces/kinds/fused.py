@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, se_reduced, torchvision_sequence
+from .base import BlockKind, LayerContext, se_cost, se_reduced, torchvision_sequence
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -23,10 +23,9 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
     if e != 1:                                                             # 1×1 projection + BN
         params += mid * cout + 2 * cout
         macs += area * mid * cout
-    if se > 0:                                                             # SE on the k×k conv's output
-        reduced = max(1, int(cin * se))
-        params += 2 * mid * reduced + reduced + mid
-        macs += 2 * mid * reduced
+    if se > 0:                                                       # SE on the k×k conv's output
+        p, m = se_cost(mid, cin, se)
+        params, macs = params + p, macs + m
     return params, macs
 
 

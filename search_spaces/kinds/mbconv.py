@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, keeps_shape, se_reduced, torchvision_sequence
+from .base import (
+    BlockKind,
+    LayerContext,
+    keeps_shape,
+    pool_shortcut_cost,
+    se_cost,
+    se_reduced,
+    torchvision_sequence,
+)
 
 if TYPE_CHECKING:
     from torch import nn
@@ -19,7 +27,7 @@ if TYPE_CHECKING:
 
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
-    # plain arithmetic (no helper calls): this is the cost model's inner loop over the MnasNet space
+    # plain arithmetic, helpers only where SE or a pooled shortcut is there: the cost model's inner loop
     mid, area = cin * e, out * out
     params = k * k * mid + 2 * mid + mid * cout + 2 * cout           # depthwise + BN, projection + BN
     macs = area * (k * k * mid + mid * cout)
@@ -27,12 +35,11 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
         params += cin * mid + 2 * mid
         macs += size * size * cin * mid
     if se > 0:                                                       # SE on the expanded map
-        reduced = max(1, int(cin * se))
-        params += 2 * mid * reduced + reduced + mid
-        macs += 2 * mid * reduced
+        p, m = se_cost(mid, cin, se)
+        params, macs = params + p, macs + m
     if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
-        params += cin * cout + 2 * cout
-        macs += area * cin * cout
+        p, m = pool_shortcut_cost(cin, cout, area)
+        params, macs = params + p, macs + m
     return params, macs
 
 

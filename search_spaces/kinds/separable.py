@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, se_reduced
+from .base import BlockKind, LayerContext, se_cost, se_reduced
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -20,9 +20,8 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
     params = k * k * cin + 2 * cin + cin * cout + 2 * cout           # depthwise + BN, pointwise + BN
     macs = out * out * (k * k * cin + cin * cout)
     if se > 0:                                                       # SE on the depthwise output
-        reduced = max(1, int(cin * se))
-        params += 2 * cin * reduced + reduced + cin
-        macs += 2 * cin * reduced
+        p, m = se_cost(cin, cin, se)
+        params, macs = params + p, macs + m
     return params, macs
 
 
