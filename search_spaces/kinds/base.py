@@ -96,8 +96,9 @@ def se_cost(channels: int, cin: int, se_ratio: float) -> tuple[int, int]:
     return 2 * channels * reduced + reduced + channels, 2 * channels * reduced
 
 
-def pool_shortcut_cost(cin: int, cout: int, area: int) -> tuple[int, int]:
-    """(params, MACs) of the ``pool`` skip's 1×1 conv + BN (call it where channels differ)."""
+def projection_cost(cin: int, cout: int, area: int) -> tuple[int, int]:
+    """(params, MACs) of a shortcut's 1×1 conv + BN with `area` output pixels: the ``pool`` skip's where
+    channels differ, ResNet's projection where the shape changes."""
     return cin * cout + 2 * cout, area * cin * cout
 
 

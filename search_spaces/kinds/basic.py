@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext
+from .base import BlockKind, LayerContext, projection_cost
 
 if TYPE_CHECKING:
     from torch import nn
@@ -20,8 +20,8 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
     params = k * k * cin * cout + k * k * cout * cout + 4 * cout           # two k×k convs + BN
     macs = area * k * k * (cin + cout) * cout
     if skip != "none" and (s != 1 or cin != cout):                         # projection shortcut + BN
-        params += cin * cout + 2 * cout
-        macs += area * cin * cout
+        p, m = projection_cost(cin, cout, area)
+        params, macs = params + p, macs + m
     return params, macs
 
 

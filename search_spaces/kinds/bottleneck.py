@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..rounding import round_filters
-from .base import BlockKind, LayerContext
+from .base import BlockKind, LayerContext, projection_cost
 
 if TYPE_CHECKING:
     from torch import nn
@@ -26,8 +26,8 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
     params = cin * mid + 2 * mid + k * k * mid * mid + 2 * mid + mid * cout + 2 * cout   # 1×1, k×k, 1×1 + BN
     macs = size * size * cin * mid + area * (k * k * mid * mid + mid * cout)           # the stride on the k×k
     if skip != "none" and (s != 1 or cin != cout):                                       # projection + BN
-        params += cin * cout + 2 * cout
-        macs += area * cin * cout
+        p, m = projection_cost(cin, cout, area)
+        params, macs = params + p, macs + m
     return params, macs
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, pool_shortcut_cost, se_cost, se_reduced
+from .base import BlockKind, LayerContext, projection_cost, se_cost, se_reduced
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
         p, m = se_cost(cout, cin, se)
         params, macs = params + p, macs + m
     if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
-        p, m = pool_shortcut_cost(cin, cout, area)
+        p, m = projection_cost(cin, cout, area)
         params, macs = params + p, macs + m
     return params, macs
 

@@ -14,7 +14,7 @@ from .base import (
     BlockKind,
     LayerContext,
     keeps_shape,
-    pool_shortcut_cost,
+    projection_cost,
     se_cost,
     se_reduced,
     torchvision_sequence,
@@ -38,7 +38,7 @@ def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size
         p, m = se_cost(mid, cin, se)
         params, macs = params + p, macs + m
     if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
-        p, m = pool_shortcut_cost(cin, cout, area)
+        p, m = projection_cost(cin, cout, area)
         params, macs = params + p, macs + m
     return params, macs
 
