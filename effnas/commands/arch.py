@@ -26,7 +26,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
     export = verbs.add_parser("export", help="export the classifier to .pt2 (torch.export) or .onnx (torch.onnx)")
     _source_args(export)
-    add_export_args(export, "the classifier's state_dict (efficientnet_pytorch key names accepted)")
+    add_export_args(export, "the classifier's state_dict (efficientnet_pytorch key names accepted; torchvision's for "
+                                    "ResNet and EfficientNetV2)")
     export.add_argument("--padding", choices=("symmetric", "same"), default="symmetric",
                         help="symmetric k//2 padding, or TensorFlow's 'same' (for TF-trained weights)")
     export.set_defaults(handler=cmd_export)
