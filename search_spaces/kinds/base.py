@@ -102,6 +102,19 @@ def projection_cost(cin: int, cout: int, area: int) -> tuple[int, int]:
     return cin * cout + 2 * cout, area * cin * cout
 
 
+def se_and_pool_skip_cost(channels: int, cin: int, cout: int, se_ratio: float, skip: str,
+                          area: int) -> tuple[int, int]:
+    """(params, MACs) of what the MnasNet-space kinds add to their convs: SE on `channels` (where
+    se_ratio > 0) and the ``pool`` skip's 1×1 + BN (where channels differ); (0, 0) for neither."""
+    params = macs = 0
+    if se_ratio > 0:
+        params, macs = se_cost(channels, cin, se_ratio)
+    if skip == "pool" and cin != cout:
+        p, m = projection_cost(cin, cout, area)
+        params, macs = params + p, macs + m
+    return params, macs
+
+
 def keeps_shape(cin: int, cout: int, stride: int) -> bool:
     return stride == 1 and cin == cout
 

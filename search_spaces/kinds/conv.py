@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .base import BlockKind, LayerContext, projection_cost, se_cost, se_reduced
+from .base import BlockKind, LayerContext, se_and_pool_skip_cost, se_reduced
 from .mbconv import has_residual
 
 if TYPE_CHECKING:
@@ -18,13 +18,8 @@ if TYPE_CHECKING:
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
     area = out * out
     params, macs = k * k * cin * cout + 2 * cout, area * k * k * cin * cout
-    if se > 0:                                                       # SE on the output
-        p, m = se_cost(cout, cin, se)
-        params, macs = params + p, macs + m
-    if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
-        p, m = projection_cost(cin, cout, area)
-        params, macs = params + p, macs + m
-    return params, macs
+    p, m = se_and_pool_skip_cost(cout, cin, cout, se, skip, area)   # SE on the output; the pooled skip
+    return params + p, macs + m
 
 
 def build(args: BlockArgs, context: LayerContext) -> nn.Module:

@@ -14,8 +14,7 @@ from .base import (
     BlockKind,
     LayerContext,
     keeps_shape,
-    projection_cost,
-    se_cost,
+    se_and_pool_skip_cost,
     se_reduced,
     torchvision_sequence,
 )
@@ -27,20 +26,15 @@ if TYPE_CHECKING:
 
 
 def cost(cin: int, cout: int, k: int, s: int, e: int, se: float, skip: str, size: int, out: int) -> tuple[int, int]:
-    # plain arithmetic, helpers only where SE or a pooled shortcut is there: the cost model's inner loop
+    # plain arithmetic (the cost model's inner loop); SE and the pooled skip from kinds/base.py
     mid, area = cin * e, out * out
     params = k * k * mid + 2 * mid + mid * cout + 2 * cout           # depthwise + BN, projection + BN
     macs = area * (k * k * mid + mid * cout)
     if e != 1:                                                       # 1×1 expand + BN, on the input map
         params += cin * mid + 2 * mid
         macs += size * size * cin * mid
-    if se > 0:                                                       # SE on the expanded map
-        p, m = se_cost(mid, cin, se)
-        params, macs = params + p, macs + m
-    if skip == "pool" and cin != cout:                               # pooled shortcut's 1×1 + BN
-        p, m = projection_cost(cin, cout, area)
-        params, macs = params + p, macs + m
-    return params, macs
+    p, m = se_and_pool_skip_cost(mid, cin, cout, se, skip, area)   # SE on the expanded map; the pooled skip
+    return params + p, macs + m
 
 
 def has_residual(args: BlockArgs) -> bool:
