@@ -139,8 +139,9 @@ def check_grid(ctx: Context, fresh: bool = False) -> None:
 
 def run_grid_stage(ctx: Context) -> dict[str, Any]:
     """Step 1: grid search of α, β, γ at φ (or the job's fixed coefficients)."""
+    from nas.ledger import Ledger
     from scaling import parse_coefficients
-    from scaling.grid import run_grid
+    from scaling.grid import KnownEvaluations, run_grid
 
     section = ctx.job.section("grid")
     if section["coefficients"] is not None:
@@ -152,13 +153,17 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
     searched = read_json(ctx.folder / "search" / "config.json")
     if config is None and searched and searched.get("evaluator") == section["evaluator"]:
         config = searched["evaluator_config"]  # the same proxy task as the search
+    known = None  # the search's evaluations (its best is the grid's base) are not made again
+    if searched and searched.get("evaluator") == section["evaluator"]:
+        known = KnownEvaluations(searched["evaluator"], searched["evaluator_config"],
+                                 Ledger(ctx.folder / "search").read(repair=False), "search")
     levels = {"levels": tuple(section["levels"])} if section["levels"] else {}
     result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
                       config=config or {}, step=float(section["step"]),
                       out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
                       match_macs=section["match_macs"], **levels, settings=runner_settings(ctx.job),
                       progress=lambda event: ctx.report("grid", event), scheduler=section["scheduler"],
-                      scheduler_options=section["scheduler_options"])
+                      scheduler_options=section["scheduler_options"], known=known)
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
     write_json_atomic(ctx.folder / "coefficients.json", chosen)
     return {"coefficients": {k: chosen[k] for k in ("alpha", "beta", "gamma")},

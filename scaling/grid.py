@@ -18,6 +18,11 @@ A trial scheduler (`scheduler` asha or hyperband; nas.runners.schedulers) stops 
 an epoch: their rows say "stopped" and the epoch reached, and their metric (that epoch's) is what
 the grid compares. One scheduler state runs through the whole grid: each evaluation batch (a
 proxy resolution, the matched members, a resumed run) replays the ledger's rows into it first.
+
+Evaluations made elsewhere (`known`: a search's ledger, the job's search stage) are not made again:
+a candidate that is one of those networks, evaluated by the same evaluator under the same options
+(proxy resolution included), takes its row — the evaluators are deterministic for fixed options — and
+its ledger row says where it came from ("reused": "search/t00009").
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import json
 import math
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +126,45 @@ def evaluation_keys(candidates: Sequence[Candidate], base: Arch, config: Mapping
     return [c.key for _, _, unique in _groups(candidates, base, config, scale_proxy) for c in unique.values()]
 
 
+@dataclass(frozen=True)
+class KnownEvaluations:
+    """Finished evaluations from elsewhere: ledger rows (each with its "arch" dict) that `evaluator`
+    made under `config`; `source` names them in the reused rows ("search")."""
+
+    evaluator: str
+    config: Mapping[str, Any]
+    rows: Sequence[Mapping[str, Any]]
+    source: str
+
+
+def adopt_known(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
+                out_dir: str | os.PathLike, known: KnownEvaluations, scale_proxy: bool = True) -> list[str]:
+    """Write into the grid's ledger, under the candidate's key, the known row of every candidate that
+    is a known network evaluated by the same evaluator with the same options; returns those keys."""
+    from nas.ledger import Ledger
+
+    if known.evaluator != evaluator:
+        return []
+    ledger = Ledger(out_dir)
+    done = {str(row["trial"]) for row in ledger.read()}
+    adopted = []
+    for pixels, _, unique in _groups(candidates, base, config, scale_proxy):
+        group_config = {**config, "resolution": pixels} if scale_proxy else dict(config)
+        if dict(known.config) != group_config:
+            continue
+        by_signature = {_signature(Arch.from_dict(row["arch"])): row for row in known.rows
+                        if row.get("metric") is not None and not row.get("stopped")}
+        for signature, candidate in unique.items():
+            row = by_signature.get(signature)
+            if row is None or candidate.key in done:
+                continue
+            kept = {k: v for k, v in row.items() if k != "reward"}  # (a search's objective, not the grid's)
+            ledger.append({**kept, "trial": candidate.key, "arch": candidate.arch.to_dict(),
+                           "reused": f"{known.source}/{row['trial']}"})
+            adopted.append(candidate.key)
+    return adopted
+
+
 def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
                         out_dir: str | os.PathLike, scale_proxy: bool = True, settings: RunnerSettings | None = None,
                         progress: Callable[[dict[str, Any]], None] | None = None,
@@ -207,13 +251,15 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
              settings: RunnerSettings | None = None, scale_proxy_resolution: bool = True, plot: bool = True,
              single_dimension: bool = True, match_macs: bool = False,
              progress: Callable[[dict[str, Any]], None] | None = None, scheduler: str | None = None,
-             scheduler_options: Mapping[str, Any] | None = None) -> dict[str, Any]:
+             scheduler_options: Mapping[str, Any] | None = None,
+             known: KnownEvaluations | None = None) -> dict[str, Any]:
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
     and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
     matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`. `progress(event)` is
     called as each evaluation finishes: {"done", "total", "eta_s", "last": the ledger row}. The
     evaluations run as `settings` say (default: inline); `scheduler` (asha, hyperband; None or "none":
-    none) with `scheduler_options` stops poor candidates early (module docstring)."""
+    none) with `scheduler_options` stops poor candidates early; `known`: evaluations not to make again
+    (module docstring)."""
     from nas.evaluators import check_data
     from nas.runners import RunnerSettings, check_runner
 
@@ -236,6 +282,8 @@ def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None,
     if scheduler is not None:  # (config.json of a grid without one is as it was)
         record.update(scheduler=scheduler, scheduler_options=scheduler_options)
     _check_config(out, record)
+    if known is not None:
+        adopt_known(candidates, base, evaluator, config, out, known, scale_proxy_resolution)
     countdown = _countdown(out, base, config, scale_proxy_resolution, candidates, levels, progress)
     rows = evaluate_candidates(candidates, base, evaluator, config, out, scale_proxy_resolution, settings, countdown,
                                (scheduler, scheduler_options))

@@ -9,7 +9,7 @@ from nas.evaluators import register
 from nas.evaluators.zero_cost import naswot
 from nas.runners import RunnerSettings
 from scaling import PAPER, compound_scale
-from scaling.grid import coefficient_grid, grid_candidates, proxy_resolution, run_grid
+from scaling.grid import KnownEvaluations, coefficient_grid, grid_candidates, proxy_resolution, run_grid
 from scaling.matched import single_dimension
 from search_spaces import InputError, load_arch
 
@@ -123,6 +123,27 @@ def test_run_grid_resumes_after_kill(tmp_path):
     assert family.coefficients.alpha == chosen["alpha"]
     with pytest.raises(InputError, match="different run"):
         run_grid(SMALL, "grid-test-naswot", {"batch": 8}, out, **kwargs)
+
+
+def test_known_evaluations_are_not_made_again(tmp_path):
+    """A search's row for the base (same evaluator, same options) is the grid's base row; another
+    evaluator's or other options' rows are not taken."""
+    kwargs = dict(step=1.0, tolerance=0.5, levels=(), single_dimension=False, plot=False,
+                  scale_proxy_resolution=False)
+    searched = {"trial": "t00007", "arch": SMALL.with_(name="t00007").to_dict(), "metric": 123.0, "macs": 1,
+                "params": 1, "seconds": 1.0, "worker": "w", "evaluator": "grid-test-naswot", "details": {},
+                "reward": 0.5}
+    for known, reused in [(KnownEvaluations("grid-test-naswot", {"batch": 8, "resolution": 8}, [searched], "s"), False),
+                          (KnownEvaluations("naswot", CONFIG, [searched], "s"), False),
+                          (KnownEvaluations("grid-test-naswot", CONFIG, [searched], "search"), True)]:
+        CALLS.clear()
+        out = tmp_path / f"g{len(list(tmp_path.iterdir()))}"
+        result = run_grid(SMALL, "grid-test-naswot", CONFIG, out, known=known, **kwargs)
+        base = {r["key"]: r for r in result["candidates"]}["base"]
+        rows = {json.loads(line)["trial"]: json.loads(line) for line in (out / "trials.jsonl").read_text().splitlines()}
+        assert (base["metric"] == 123.0) is reused and ("a1-96" in CALLS) is not reused
+        assert (rows["base"].get("reused") == "search/t00007") is reused and "reward" not in rows["base"]
+        assert len(CALLS) == len(rows) - reused  # every other candidate evaluated once
 
 
 @pytest.mark.parametrize("args, fragment", [
