@@ -151,10 +151,10 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
     base = _searched_or(ctx.folder, section["base"], "[grid]")
     config = section["evaluator_config"]
     searched = read_json(ctx.folder / "search" / "config.json")
-    if config is None and searched and searched.get("evaluator") == section["evaluator"]:
-        config = searched["evaluator_config"]  # the same proxy task as the search
-    known = None  # the search's evaluations (its best is the grid's base) are not made again
+    known = None
     if searched and searched.get("evaluator") == section["evaluator"]:
+        config = searched["evaluator_config"] if config is None else config  # the same proxy task as the search
+        # the search's evaluations (its best is the grid's base) are not made again
         known = KnownEvaluations(searched["evaluator"], searched["evaluator_config"],
                                  Ledger(ctx.folder / "search").read(repair=False), "search")
     levels = {"levels": tuple(section["levels"])} if section["levels"] else {}

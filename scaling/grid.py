@@ -138,31 +138,31 @@ class KnownEvaluations:
 
 
 def adopt_known(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
-                out_dir: str | os.PathLike, known: KnownEvaluations, scale_proxy: bool = True) -> list[str]:
+                out_dir: str | os.PathLike, known: KnownEvaluations, scale_proxy: bool = True) -> None:
     """Write into the grid's ledger, under the candidate's key, the known row of every candidate that
-    is a known network evaluated by the same evaluator with the same options; returns those keys."""
+    is a known network evaluated by the same evaluator with the same options."""
     from nas.ledger import Ledger
 
     if known.evaluator != evaluator:
-        return []
+        return
     ledger = Ledger(out_dir)
     done = {str(row["trial"]) for row in ledger.read()}
-    adopted = []
+    by_signature = {_signature(Arch.from_dict(row["arch"])): row for row in known.rows
+                    if row.get("metric") is not None and not row.get("stopped")}
     for pixels, _, unique in _groups(candidates, base, config, scale_proxy):
-        group_config = {**config, "resolution": pixels} if scale_proxy else dict(config)
-        if dict(known.config) != group_config:
+        if dict(known.config) != _group_config(config, pixels, scale_proxy):
             continue
-        by_signature = {_signature(Arch.from_dict(row["arch"])): row for row in known.rows
-                        if row.get("metric") is not None and not row.get("stopped")}
         for signature, candidate in unique.items():
             row = by_signature.get(signature)
-            if row is None or candidate.key in done:
-                continue
-            kept = {k: v for k, v in row.items() if k != "reward"}  # (a search's objective, not the grid's)
-            ledger.append({**kept, "trial": candidate.key, "arch": candidate.arch.to_dict(),
-                           "reused": f"{known.source}/{row['trial']}"})
-            adopted.append(candidate.key)
-    return adopted
+            if row is not None and candidate.key not in done:
+                kept = {k: v for k, v in row.items() if k != "reward"}  # (a search's objective, not the grid's)
+                ledger.append({**kept, "trial": candidate.key, "arch": candidate.arch.to_dict(),
+                               "reused": f"{known.source}/{row['trial']}"})
+
+
+def _group_config(config: Mapping[str, Any], pixels: int, scale_proxy: bool) -> dict[str, Any]:
+    """The evaluator options of one proxy-resolution group."""
+    return {**config, "resolution": pixels} if scale_proxy else dict(config)
 
 
 def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: str, config: Mapping[str, Any],
@@ -179,7 +179,7 @@ def evaluate_candidates(candidates: Sequence[Candidate], base: Arch, evaluator: 
 
     rows: dict[str, dict] = {}
     for pixels, group, unique in _groups(candidates, base, config, scale_proxy):
-        group_config = {**config, "resolution": pixels} if scale_proxy else dict(config)
+        group_config = _group_config(config, pixels, scale_proxy)
         run_settings = settings
         if scheduler[0] is not None:
             history = Ledger(out_dir).read()
