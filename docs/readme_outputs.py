@@ -65,6 +65,9 @@ README = ROOT / "README.md"
 # Repository paths the README's commands read, linked into the scratch folder (add one when a
 # README command reads another path relative to the repository root).
 LINKS = ("jobs",)
+# Pictures the README shows that a command block makes: (path in the scratch folder, path in the
+# repository), copied after a rewrite run in which that file was made.
+FIGURES = (("results/local-demo/search_pareto.png", "docs/images/demo-search-pareto.png"),)
 KINDS = ("fast", "slow")
 TIMEOUT_S = {"fast": 120, "slow": 3600}  # per command
 MARKER = re.compile(r"^<!--\s*readme-output:\s*(?P<kind>\w+)\s*(?P<options>.*?)(?P<close>-->)?\s*$")
@@ -311,6 +314,16 @@ def rewrite(text: str, results: list[Result]) -> str:
 # ---------------------------------------------------------------------------------------------- main
 
 
+def copy_figures(scratch: Path) -> None:
+    """Copy each FIGURES picture the commands made into the repository (atomically)."""
+    for made, shown in FIGURES:
+        if (scratch / made).is_file():
+            tmp = ROOT / f"{shown}.tmp"
+            shutil.copyfile(scratch / made, tmp)
+            os.replace(tmp, ROOT / shown)
+            print(f"copied {made} to {shown}", file=sys.stderr)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -334,6 +347,8 @@ def main(argv: list[str] | None = None) -> int:
         for block in chosen:
             print(f"running {block.title}", file=sys.stderr, flush=True)
             results.append(run_block(block, scratch))
+        if not args.check:
+            copy_figures(scratch.path)
     failures = [r for r in results if r.failure is not None]
     changed = [r for r in results if r.failure is None and r.differs()]
     for result in failures:

@@ -1,7 +1,7 @@
 """The converged reference set: its training config, its file schema, and reading it.
 
 ``results/reference-set/reference.jsonl`` holds one JSON line per (architecture, seed), made by
-``python -m nas.reference_set`` (see that folder's README). Every proxy's fidelity (Kendall τ)
+``python -m effnas.reference_set`` (see that folder's README). Every proxy's fidelity (Kendall τ)
 is measured against it. This module is the one home of the reference training config
 (``REFERENCE_CONFIG``, also what ``effnas evaluate --reference`` trains with) and of the row
 schema (``ReferenceRow``).
@@ -87,7 +87,7 @@ def read_reference(path: str | os.PathLike = REFERENCE_FILE) -> list[ReferenceRo
     """Every row of a reference.jsonl (a missing file is an InputError naming the command that makes it)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"no reference set at {path}; make it with `python -m nas.reference_set`")
+        raise InputError(f"no reference set at {path}; make it with `python -m effnas.reference_set`")
     return list(_rows(path))
 
 
