@@ -13,10 +13,12 @@ from pathlib import Path
 from typing import Any
 
 from nas.runners.schedulers import SCHEDULERS  # (no torch: evaluators are imported only when checked)
+from nas.runners.settings import DEFAULT_RUNNER, RUNNERS
+from nas.search_options import SearchOptions
 from search_spaces import InputError
-from search_spaces.bounds import MAX_CLASSES, MAX_TRIALS, check_int, check_seed, check_trials
+from search_spaces.bounds import MAX_CLASSES, check_int, check_seed
 from search_spaces.readers import parse_toml_text, read_text_file
-from search_spaces.schema import Style, python_names, read, spec
+from search_spaces.schema import Style, optional_view, python_names, read, spec
 from search_spaces.units import parse_size
 
 from .runfolder import named_folder, run_folder, run_name
@@ -38,7 +40,7 @@ def _is_number(value: Any) -> bool:
 
 
 def _runner(value: str, what: str) -> None:
-    if value not in ("ray", "inline"):
+    if value not in RUNNERS:
         raise InputError(f"{what} must be 'ray' or 'inline', got {value!r}")
 
 
@@ -65,29 +67,17 @@ def _members(value: str | list, what: str) -> None:
 class JobSection:
     name: str | None = None
     out: str | None = None
-    runner: str = spec("ray", check=_runner)
+    runner: str = spec(DEFAULT_RUNNER, check=_runner)
     ray_address: str | None = None
     max_concurrent: int | None = spec(None, check=_at_least_one)
     seed: int = spec(0, check=check_seed)
 
 
-@dataclass(frozen=True)
-class SearchSection:
-    preset: str | None = None
-    target: str | int | float | None = spec(None, check=_size)
-    objective: str | None = None
-    reward: str | None = None
-    strategy: str | None = None
-    evaluator: str | None = None
-    trials: int | None = spec(None, check=check_trials)
-    data: str | None = None
-    seed: int | None = spec(None, check=check_seed)
-    evaluator_config: dict | None = None
-    synchronous: bool | None = None
-    generation: int | None = spec(None, check=lambda v, what: check_int(v, what, 1, MAX_TRIALS))
-    band: int | float | None = None
-    scheduler: str | None = spec(None, choices=SCHEDULERS)
-    scheduler_options: dict | None = None  # grace_period, reduction_factor, brackets (checked with the search)
+# [search]: every option of a search (nas.search_options, declared there once) but those [job] sets,
+# each optional (None: the preset's or the default), plus the preset; the target may be "400M"
+SearchSection = optional_view(SearchOptions, "SearchSection", drop=("runner", "max_concurrent"),
+                              add=(("preset", str | None, None),),
+                              override={"target": (str | int | float | None, spec(None, check=_size))})
 
 
 @dataclass(frozen=True)

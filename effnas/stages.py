@@ -59,15 +59,13 @@ def search_config(job: Job) -> dict[str, Any]:
     """The search stage's validated nas config (preset ← job options)."""
     from nas.search import resolve_config
 
-    section = job.section("search")
-    target = parse_size(section["target"], "[search] target") if section["target"] is not None else None
-    return resolve_config(section["preset"], target=target, objective=section["objective"], reward=section["reward"],
-                          strategy=section["strategy"], evaluator=section["evaluator"], trials=section["trials"],
-                          data=section["data"], seed=section["seed"] if section["seed"] is not None else job.seed,
-                          runner=job.runner, max_concurrent=job.max_concurrent,
-                          evaluator_config=section["evaluator_config"], synchronous=section["synchronous"],
-                          generation=section["generation"], band=section["band"], scheduler=section["scheduler"],
-                          scheduler_options=section["scheduler_options"])
+    section = dict(job.section("search"))
+    preset = section.pop("preset")
+    if section["target"] is not None:
+        section["target"] = parse_size(section["target"], "[search] target")
+    if section["seed"] is None:
+        section["seed"] = job.seed
+    return resolve_config(preset, **section, runner=job.runner, max_concurrent=job.max_concurrent)
 
 
 def check_search(ctx: Context, fresh: bool = False) -> None:

@@ -36,32 +36,26 @@ from search_spaces import Arch, InputError, MnasNetSpace
 from search_spaces.atomic import write_with
 from search_spaces.bounds import MAX_BAND, MAX_TRIALS, check_int, check_number, check_seed, check_trials
 from search_spaces.paths import check_exists
+from search_spaces.schema import defaults
 
+from . import migrate
 from .evaluators import check_config
 from .ledger import BEST, CONFIG, HELD, STATE, Ledger
 from .objective import Objective
 from .presets import get_preset
 from .runners import RunnerSettings, check_runner_name, run
 from .schedules import Schedule, make_schedule
+from .search_options import SearchOptions
 from .strategies import Strategy, check_strategy, make_strategy
 from .strategies.band import CostBand, band_limits, check_reachable
 
 SCHEMA = "effnas.search/1"
-# Options that may differ between a run and its resumption (how it runs, not what it searches).
-RUN_OPTIONS = ("trials", "runner", "max_concurrent", "cpus_per_trial", "gpus_per_trial")
-# What a run folder written before a key existed ran with (its config.json lacks the key).
-LEGACY = {"synchronous": False, "generation": None, "band": None, "scheduler": None, "scheduler_options": {}}
 Progress = Callable[[dict[str, Any]], None]
 
 
 def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
     """The run's config: defaults ← preset ← explicit options (None = not given), validated."""
-    base: dict[str, Any] = {"target": None, "objective": "macs", "reward": "soft", "alpha": None, "beta": None,
-                            "strategy": "ppo", "strategy_options": {}, "evaluator": "zero-cost",
-                            "evaluator_config": {}, "trials": 100, "seed": 0, "data": None, "runner": "inline",
-                            "max_concurrent": None, "cpus_per_trial": 1.0, "gpus_per_trial": 0.0,
-                            "space": "wide", "synchronous": True, "generation": None, "band": None,
-                            "scheduler": None, "scheduler_options": {}}
+    base: dict[str, Any] = defaults(SearchOptions)
     chosen = get_preset(preset)
     requires_data = chosen.pop("requires_data", False)
     by_evaluator = chosen.pop("evaluator_configs", {})
@@ -139,9 +133,9 @@ def check_data(path: str) -> None:
 
 def stored_config(out_dir: str | os.PathLike) -> dict[str, Any] | None:
     """The config.json of the search run in `out_dir` (None if there is none), keys it predates
-    filled in with what such runs did (`LEGACY`)."""
+    filled in with what such runs did (nas.migrate.SEARCH)."""
     stored = Ledger(out_dir).read_json(CONFIG)
-    return None if stored is None else {**LEGACY, **stored}
+    return None if stored is None else migrate.SEARCH.upgrade(stored)
 
 
 def check_out_dir(config: Mapping[str, Any], out_dir: str | os.PathLike, resume: bool) -> dict[str, Any] | None:
@@ -155,7 +149,7 @@ def check_out_dir(config: Mapping[str, Any], out_dir: str | os.PathLike, resume:
     if not resume:
         raise InputError(f"{out_dir} already holds a search run (config.json); pass --resume to continue it "
                          "or choose another --out")
-    different = sorted(k for k in set(stored) | set(config) if k not in RUN_OPTIONS and stored.get(k) != config.get(k))
+    different = migrate.SEARCH.differences(stored, config)
     if different:
         raise InputError(f"{out_dir} holds a different run (differs in {', '.join(different)}); "
                          "choose another --out")

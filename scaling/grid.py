@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from nas import migrate
 from nas.reference import scaled_pixels
 from search_spaces import Arch, InputError, load_arch
 from search_spaces.atomic import write_json_atomic
@@ -218,12 +219,7 @@ def _check_config(out: Path, record: dict[str, Any]) -> None:
         old = read_json_file(path, "grid config")
         if not isinstance(old, dict):
             raise InputError(f"{path} is not a grid config; use a fresh --out")
-        same = ("base", "phi", "evaluator", "config", "scale_proxy_resolution", "match_macs", "scheduler",
-                "scheduler_options")
-        # keys added later (older run folders still resume), or only written when set (a scheduler's)
-        defaults = {"match_macs": False, "scheduler": None, "scheduler_options": None}
-        if old.get("schema") != GRID_CONFIG_SCHEMA or any(old.get(k, defaults.get(k)) != record.get(k, defaults.get(k))
-                                                          for k in same):
+        if old.get("schema") != GRID_CONFIG_SCHEMA or migrate.GRID.differences(old, record):
             raise InputError(f"{out} holds a different run (base, phi, evaluator, config or scheduler differ); "
                              "use another --out")
     write_json_atomic(path, record)

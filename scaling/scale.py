@@ -8,7 +8,7 @@ Multipliers compose with the base's own (a B1 base scaled by φ multiplies B1's 
 Multipliers are rounded to 6 decimals (depth downwards) so that e.g. 1.1^1 stays 1.1 in JSON.
 
 Floors for negative φ: width multiplier ≥ WIDTH_FLOOR = 0.25 (MobileNet's smallest), resolution
-≥ MIN_RESOLUTION = 64 px (a 2×2 map at stride 32), depth multiplier ≥ 1 / (largest base repeats)
+≥ SCALED_RESOLUTION_FLOOR = 64 px (a 2×2 map at stride 32), depth multiplier ≥ 1 / (largest base repeats)
 (every stage down to 1 layer), every stage ≥ one divisor of filters (official rounding).
 φ = 0 returns the base unchanged.
 """
@@ -24,12 +24,14 @@ from search_spaces.bounds import MAX_MULTIPLIER, MAX_PHI, MAX_RESOLUTION
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
 
 RESOLUTION_MULTIPLE = 8
-MIN_RESOLUTION = 64
+# compound scaling never rounds a resolution below this (a 2x2 map at stride 32) unless the base is
+# already smaller; any architecture itself may be as small as search_spaces.bounds.MIN_RESOLUTION
+SCALED_RESOLUTION_FLOOR = 64
 WIDTH_FLOOR = 0.25
 DECIMALS = 6
 
 
-def round_resolution(pixels: float, multiple: int = RESOLUTION_MULTIPLE, floor: int = MIN_RESOLUTION) -> int:
+def round_resolution(pixels: float, multiple: int = RESOLUTION_MULTIPLE, floor: int = SCALED_RESOLUTION_FLOOR) -> int:
     """Nearest multiple of `multiple` (halves up), clamped to [floor, MAX_RESOLUTION]."""
     rounded = int(math.floor(pixels / multiple + 0.5)) * multiple
     return min(MAX_RESOLUTION, max(floor, rounded))
@@ -67,7 +69,7 @@ def scale(arch: Arch, width: float = 1.0, depth: float = 1.0, resolution: float 
     pixels = arch.resolution * resolution
     if pixels > MAX_RESOLUTION + RESOLUTION_MULTIPLE / 2:
         raise InputError(f"scaled resolution {pixels:.0f} px exceeds the maximum {MAX_RESOLUTION}")
-    floor = min(MIN_RESOLUTION, arch.resolution)
+    floor = min(SCALED_RESOLUTION_FLOOR, arch.resolution)
     new_resolution = arch.resolution if resolution == 1.0 else round_resolution(pixels, floor=floor)
     if new_width > MAX_MULTIPLIER or new_depth > MAX_MULTIPLIER or new_depth <= 0:
         raise InputError(f"scaled multipliers out of range (width {new_width:g}, depth {new_depth:g})")

@@ -5,7 +5,7 @@
    compound members φ_lo < φ_hi (|φ_hi − φ_lo| ≤ 2e-4, φ rounded to 4 decimals).
 2. Around each of the two, the discrete neighbourhood of rounding choices is searched:
    * resolution: the multiples of 8 px within ±6% of the compound resolution (at least the two
-     bracketing γ^φ·R0), never below MIN_RESOLUTION;
+     bracketing γ^φ·R0), never below SCALED_RESOLUTION_FLOOR;
    * per-stage output filters (pinned in `Arch.stage_filters`): the multiple of the stage kind's
      filter step (the divisor; divisor · e for a ResNet bottleneck) at or below f·w and the next one
      up (plus the kind's own rounding), never below the width floor;
@@ -38,7 +38,7 @@ from search_spaces.geometry import stage_geometry, stem_output_size
 from search_spaces.units import format_size
 
 from .coefficients import TOLERANCE, Coefficients, as_coefficients
-from .scale import MIN_RESOLUTION, RESOLUTION_MULTIPLE, WIDTH_FLOOR, compound_scale, last_valid
+from .scale import RESOLUTION_MULTIPLE, SCALED_RESOLUTION_FLOOR, WIDTH_FLOOR, compound_scale, last_valid
 
 if TYPE_CHECKING:  # numpy is imported by the functions that fit a target (`effnas family --phis` needs none)
     import numpy as np
@@ -128,7 +128,7 @@ def _options(base: Arch, phi: float, coefficients: Coefficients) -> _Options:
 
 def _resolutions(base: Arch, phi: float, coefficients: Coefficients, nominal: Arch) -> list[int]:
     raw = base.resolution * coefficients.gamma ** phi
-    floor = min(MIN_RESOLUTION, base.resolution)
+    floor = min(SCALED_RESOLUTION_FLOOR, base.resolution)
     m = RESOLUTION_MULTIPLE
     low, high = raw * (1 - RESOLUTION_WINDOW), raw * (1 + RESOLUTION_WINDOW)
     values = {v for v in range(m * math.ceil(low / m), int(high) + 1, m)}

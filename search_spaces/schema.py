@@ -216,3 +216,23 @@ def check_fields(instance: Any, style: Style = PLAIN, where: str = "") -> None:
             raise InputError(f"{name} must be one of {', '.join(map(str, field.choices))}, got {value!r}")
         if field.check is not None:
             field.check(value, name)
+
+
+def optional_view(record: type, name: str, *, drop: tuple[str, ...] = (), add: tuple[tuple[str, Any, Any], ...] = (),
+                  override: Mapping[str, tuple[Any, Any]] | None = None) -> type:
+    """A record with `record`'s fields, each optional (default None: "not given", so a later layer
+    fills it), their checks and choices kept: a file section that is a view of a record declared
+    elsewhere. `drop`: fields left out; `add`: (name, annotation, field) declared first; `override`:
+    name -> (annotation, field) replacing a field's declaration."""
+    hints, override = typing.get_type_hints(record), dict(override or {})
+    declared = []
+    for item in dataclasses.fields(record):
+        if item.name in drop:
+            continue
+        if item.name in override:
+            declared.append((item.name, *override[item.name]))
+            continue
+        meta = item.metadata
+        optional = spec(None, check=meta.get("check"), choices=meta.get("choices"), expected=meta.get("expected"))
+        declared.append((item.name, hints[item.name] | None, optional))
+    return dataclasses.make_dataclass(name, [*add, *declared], frozen=True)

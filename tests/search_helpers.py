@@ -14,7 +14,7 @@ TIMING = ("seconds", "worker")  # row fields that differ between identical runs
 TIMING_DETAILS = ("seconds", "evaluator_seconds", "cpu_seconds", "train_seconds", "pid", "epoch_eval_seconds")
 
 
-def cheap_metric(arch, config):
+def cheap_metric(arch, config, reporter=None):
     """A deterministic stand-in metric: more layers and filters score higher, with a tiny sleep."""
     time.sleep(float(config.get("sleep", 0.0)))
     cost = arch.cost()

@@ -20,7 +20,7 @@ CALLS: list[str] = []
 LIMIT = [None]
 
 
-def counting_naswot(arch, config):
+def counting_naswot(arch, config, reporter=None):
     """The real NASWOT score, counting calls; raises after LIMIT calls to simulate a killed run."""
     if LIMIT[0] is not None and len(CALLS) >= LIMIT[0]:
         raise KeyboardInterrupt("simulated kill")

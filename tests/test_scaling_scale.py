@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scaling import compound_scale, scale
-from scaling.scale import MIN_RESOLUTION, RESOLUTION_MULTIPLE, WIDTH_FLOOR, round_resolution
+from scaling.scale import RESOLUTION_MULTIPLE, SCALED_RESOLUTION_FLOOR, WIDTH_FLOOR, round_resolution
 from search_spaces import InputError, MnasNetSpace, load_arch
 from search_spaces.rounding import round_filters
 
@@ -42,8 +42,8 @@ def test_formula_any_phi(phi):
     assert arch.depth <= 1.2**phi + 1e-9  # rounded down, never up
     raw = 224 * 1.15**phi
     assert arch.resolution % RESOLUTION_MULTIPLE == 0
-    assert arch.resolution >= MIN_RESOLUTION
-    assert abs(arch.resolution - max(raw, MIN_RESOLUTION)) <= RESOLUTION_MULTIPLE / 2 + 1e-9
+    assert arch.resolution >= SCALED_RESOLUTION_FLOOR
+    assert abs(arch.resolution - max(raw, SCALED_RESOLUTION_FLOOR)) <= RESOLUTION_MULTIPLE / 2 + 1e-9
     # monotone: more φ never gives fewer MACs
     assert compound_scale(B0, phi + 0.3).cost().macs >= arch.cost().macs
 
@@ -58,7 +58,7 @@ def test_macs_grow_about_two_to_phi_at_large_phi():
 def test_negative_phi_floors():
     tiny = compound_scale(B0, -30)
     assert tiny.width == WIDTH_FLOOR
-    assert tiny.resolution == MIN_RESOLUTION
+    assert tiny.resolution == SCALED_RESOLUTION_FLOOR
     assert all(s.repeats == 1 for s in tiny.stages)
     assert all(s.out_filters >= 8 for s in tiny.stages)
     assert compound_scale(B0, -40).cost() == tiny.cost()

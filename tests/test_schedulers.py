@@ -5,46 +5,32 @@ scheduler (inline: the Ray scheduler emulated; on Ray with one worker: the same 
 
 from __future__ import annotations
 
-import contextlib
-from contextvars import ContextVar
-
 import pytest
 import search_helpers
 from search_helpers import content
 
 import nas.search
 from nas.evaluators import EVALUATORS, register
+from nas.evaluators.reporter import SILENT, Reporter
 from nas.ledger import Ledger
 from nas.objective import Objective
 from nas.runners.schedulers import Scheduling, check_scheduler
 from nas.search import resolve_config, run_search
 from search_spaces import InputError
 
+
 # ---------------------------------------------------------------------- a cheap evaluator that reports per epoch
-_HOOK: ContextVar = ContextVar("test_epoch_hook", default=None)
-
-
-@contextlib.contextmanager
-def on_epoch(callback, at=None):
-    token = _HOOK.set((callback, at))
-    try:
-        yield
-    finally:
-        _HOOK.reset(token)
-
-
 def epochs(config) -> int:
     return int(config.get("epochs", 3))
 
 
-def epoch_metric(arch, config):
+def epoch_metric(arch, config, reporter=SILENT):
     """search_helpers' cheap metric, reached over `epochs` epochs (half of it after none)."""
     final = search_helpers.cheap_metric(arch, config)["metric"]
     total = epochs(config)
-    hook, at = _HOOK.get() or (None, None)
     for epoch in range(1, total):
-        if hook is not None and (at is None or epoch in at):
-            hook({"metric": final * (0.5 + 0.5 * epoch / total), "evaluator": "test-epochs", "epoch": epoch})
+        if reporter.wants(epoch):
+            reporter.epoch({"metric": final * (0.5 + 0.5 * epoch / total), "evaluator": "test-epochs", "epoch": epoch})
     return {"metric": final, "evaluator": "test-epochs"}
 
 
@@ -146,15 +132,14 @@ def test_proxy_reports_each_epoch_without_changing_its_result():
     options = {**TINY_PROXY, "drop_connect": 0.2}  # (drop-connect draws random numbers in the BN recalibration)
     plain = proxy.evaluate(arch, options)
     reports: list[dict] = []
-    with proxy.on_epoch(reports.append):
-        hooked = proxy.evaluate(arch, options)
+    hooked = proxy.evaluate(arch, options, Reporter.epochs(reports.append))
     assert [r["epoch"] for r in reports] == [1, 2] and hooked["epoch"] == proxy.epochs(options) == 3
     assert hooked["metric"] == plain["metric"] and hooked["epoch_losses"] == plain["epoch_losses"]
     assert "epoch" not in plain and "epoch_eval_seconds" not in plain
     assert all(0.0 <= r["metric"] <= 1.0 and r["steps"] == 4 * r["epoch"] for r in reports)
     at_two: list[dict] = []
-    with proxy.on_epoch(at_two.append, at=[2]):  # (a scheduler's rungs: no held-out pass after epoch 1)
-        sparse = proxy.evaluate(arch, options)
+    # (a scheduler's rungs: no held-out pass after epoch 1)
+    sparse = proxy.evaluate(arch, options, Reporter.epochs(at_two.append, at=[2]))
     assert [r["epoch"] for r in at_two] == [2] and at_two[0]["metric"] == reports[1]["metric"]
     assert sparse["metric"] == plain["metric"] and sparse["epoch_losses"] == plain["epoch_losses"]
     assert proxy.epochs({"epochs": 2.5}) == 3 and proxy.epochs({"epochs": 0.5}) == 1

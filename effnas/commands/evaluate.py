@@ -18,8 +18,8 @@ from search_spaces.bounds import check_seed
 from search_spaces.units import format_size
 
 from ..archsource import resolve_arch
+from ..options import parse_config
 from ..output import format_table, print_json, print_progress
-from .grid import parse_config
 
 DEFAULT_PRESET = "b0-local"
 DEFAULT_EVALUATOR = "proxy"
@@ -82,7 +82,7 @@ def _run(evaluate: Any, evaluator_name: str, arch: Arch, config: dict[str, Any],
     """Evaluate once; proxy training reports steps done/total and an ETA on stderr every tenth of the way."""
     if quiet or evaluator_name != "proxy":
         return evaluate(arch, config)
-    from nas.evaluators.proxy import on_step
+    from nas.evaluators.reporter import Reporter
     from scaling.progress import Countdown
 
     state: dict[str, Any] = {}
@@ -94,8 +94,7 @@ def _run(evaluate: Any, evaluator_name: str, arch: Arch, config: dict[str, Any],
         if done == total or done % max(1, total // 10) == 0:
             print_progress(event, "proxy training steps")
 
-    with on_step(report):
-        return evaluate(arch, config)
+    return evaluate(arch, config, Reporter(step=report))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:

@@ -4,15 +4,15 @@ single-dimension scaling, evaluated through the search's runners; resumable from
 from __future__ import annotations
 
 import argparse
-import json
 import os
 from typing import Any
 
+from nas.runners.settings import DEFAULT_RUNNER, RUNNERS
 from search_spaces import InputError
-from search_spaces.readers import parse_json_text, read_json_file
 from search_spaces.units import format_size
 
 from ..archsource import resolve_arch
+from ..options import parse_config, parse_pairs
 from ..output import format_table, print_json, print_progress
 from ..runfolder import open_run
 
@@ -30,7 +30,7 @@ def register(commands: argparse._SubParsersAction) -> None:
                       help="MACs levels (multiples of the base MACs) for single-dimension scaling (default 2,4)")
     grid.add_argument("--config", action="append", default=[], metavar="JSON|FILE|KEY=VAL",
                       help="evaluator options: a JSON object, a JSON file, or key=value (repeatable)")
-    grid.add_argument("--runner", choices=("inline", "ray"), default="inline")
+    grid.add_argument("--runner", choices=RUNNERS, default=DEFAULT_RUNNER)
     grid.add_argument("--ray-address", default=os.environ.get("RAY_ADDRESS"), help="Ray cluster (default: local)")
     grid.add_argument("--max-concurrent", type=int, help="Ray trials at once")
     grid.add_argument("--scheduler", metavar="NAME", help="stop poor candidates after an epoch: asha | hyperband | "
@@ -46,36 +46,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     grid.add_argument("--json", action="store_true", help="print grid.json")
     grid.add_argument("--quiet", action="store_true", help="no progress lines (done/total, ETA) on stderr")
     grid.set_defaults(handler=cmd_grid)
-
-
-def _value(text: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def parse_config(items: list[str], what: str = "--config") -> dict[str, Any]:
-    """Merge --config items (or `what`'s): JSON objects, JSON files, or key=value (values parsed as JSON if
-    they can be)."""
-    config: dict[str, Any] = {}
-    for item in items:
-        text = item.strip()
-        if text.startswith("{"):
-            data = parse_json_text(text, f"{what} JSON")
-        elif text.endswith(".json") or os.path.isfile(text):
-            data = read_json_file(text, what)
-        elif "=" in text:
-            key, _, value = text.partition("=")
-            if not key.strip():
-                raise InputError(f"{what} item {item!r} has an empty key")
-            data = {key.strip(): _value(value.strip())}
-        else:
-            raise InputError(f"{what} items are JSON objects, JSON files or key=value, got {item!r}")
-        if not isinstance(data, dict):
-            raise InputError(f"{what} {item!r} must give a JSON object")
-        config.update(data)
-    return config
 
 
 def parse_levels(text: str) -> list[float]:
@@ -103,12 +73,7 @@ def cmd_grid(args: argparse.Namespace) -> int:
         raise InputError(f"--max-concurrent must be >= 1, got {args.max_concurrent}")
     settings = RunnerSettings(args.runner, args.ray_address, args.max_concurrent)
     config, levels = parse_config(args.config), parse_levels(args.levels)
-    scheduler_options = {}
-    for item in args.scheduler_opt:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise InputError(f"--scheduler-opt expects KEY=VALUE, got {item!r}")
-        scheduler_options[key.strip()] = _value(value.strip())
+    scheduler_options = parse_pairs(args.scheduler_opt, "--scheduler-opt")
     with open_run(args.out) as out:  # (a folder it creates is removed again if the grid refuses its input)
         result = run_grid(resolve_arch(args.base), args.evaluator, config, out, phi=args.phi, step=args.step,
                           tolerance=args.tolerance, levels=levels, settings=settings,

@@ -7,20 +7,17 @@ top architectures (and, for --preset b0-local, EfficientNet-B0 evaluated the sam
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
 
+from nas.search_options import SEARCH_KEYS
 from search_spaces import InputError, load_arch
 from search_spaces.units import format_size, parse_size
 
+from ..options import parse_pairs
 from ..output import format_table, print_json
 from ..runfolder import open_run, run_folder
-
-SEARCH_KEYS = ("target", "objective", "reward", "alpha", "beta", "strategy", "strategy_options", "evaluator",
-               "evaluator_config", "trials", "seed", "data", "runner", "max_concurrent", "cpus_per_trial",
-               "gpus_per_trial", "space", "synchronous", "generation", "band", "scheduler", "scheduler_options")
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -69,19 +66,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_search)
 
 
-def _pairs(items: list[str], flag: str) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise InputError(f"{flag} expects KEY=VALUE, got {item!r}")
-        try:
-            out[key] = json.loads(value)
-        except ValueError:
-            out[key] = value
-    return out
-
-
 def _target(text: str | None, objective: str | None) -> float | None:
     if text is None:
         return None
@@ -102,9 +86,9 @@ def build_config(args: argparse.Namespace) -> dict[str, Any]:
                 "max_concurrent": args.max_concurrent, "cpus_per_trial": args.cpus_per_trial,
                 "gpus_per_trial": args.gpus_per_trial, "synchronous": args.synchronous,
                 "generation": args.generation, "band": args.band, "scheduler": args.scheduler,
-                "scheduler_options": _pairs(args.scheduler_opt, "--scheduler-opt") or None,
-                "evaluator_config": _pairs(args.eval_opt, "--eval-opt"),
-                "strategy_options": _pairs(args.strategy_opt, "--strategy-opt")}
+                "scheduler_options": parse_pairs(args.scheduler_opt, "--scheduler-opt") or None,
+                "evaluator_config": parse_pairs(args.eval_opt, "--eval-opt"),
+                "strategy_options": parse_pairs(args.strategy_opt, "--strategy-opt")}
     stored = stored_config(args.out) if args.resume else None
     if stored is not None:  # resume: the stored run, overridden only by what was given explicitly
         if args.target is None and args.objective is None and stored.get("objective") == "latency":

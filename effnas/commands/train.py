@@ -14,15 +14,15 @@ import sys
 import time
 from typing import Any
 
+from nas.runners.settings import DEFAULT_RUNNER, RUNNERS
 from search_spaces import InputError
 from search_spaces.bounds import check_int, check_seed
 from search_spaces.units import format_size
 
 from ..archsource import resolve_member
+from ..options import parse_config
 from ..output import format_duration, format_table, print_json
-from .grid import parse_config
 
-RUNNERS = ("inline", "ray")
 MAX_WORKERS = 1024
 
 
@@ -48,7 +48,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--threads", type=int, help="torch threads (default: torch's)")
     train.add_argument("--out", required=True, help="run folder")
     train.add_argument("--resume", action="store_true", help="continue the run in --out from its last checkpoint")
-    train.add_argument("--runner", default="inline", help="inline (default) or ray (Ray Train, DDP)")
+    train.add_argument("--runner", default=DEFAULT_RUNNER,
+                       help="inline (default) or ray (Ray Train, DDP)")
     train.add_argument("--workers", type=int, default=1, help="Ray Train workers (with --runner ray)")
     train.add_argument("--ray-address", help="join a Ray cluster (host:port or auto) instead of a local Ray")
     train.add_argument("--json", action="store_true", help="print the final metrics row as JSON")

@@ -1,6 +1,7 @@
 """Evaluators: plain functions (arch, config) -> metrics, shared by search and grid search.
 
-An evaluator is any callable ``evaluate(arch: Arch, config: Mapping[str, Any]) -> dict`` that
+An evaluator is any callable ``evaluate(arch: Arch, config: Mapping[str, Any], reporter: Reporter)
+-> dict`` (the reporter: nas.evaluators.reporter, how it reports steps and epochs while it runs) that
 returns at least ``"metric"`` (float, higher is better — e.g. held-out accuracy in [0, 1]) and
 ``"evaluator"`` (its name); it may add details (``"proxy"``: which proxy task produced the
 number, losses, timings...). Evaluators live in the installed package so Ray workers can import
@@ -10,14 +11,16 @@ them by name; the registry maps a name to ``"module:function"`` and imports lazi
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from search_spaces import Arch, InputError
 
+from .reporter import SILENT, Reporter
+
 
 class Evaluator(Protocol):
-    def __call__(self, arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]: ...
+    def __call__(self, arch: Arch, config: Mapping[str, Any], reporter: Reporter = SILENT) -> dict[str, Any]: ...
 
 
 # name -> "module:function"; add new evaluators here.
@@ -29,7 +32,7 @@ def register(name: str, target: str) -> None:
     EVALUATORS[name] = target
 
 
-def get_evaluator(name: str) -> Callable[[Arch, Mapping[str, Any]], dict[str, Any]]:
+def get_evaluator(name: str) -> Evaluator:
     """The evaluator called `name`; unknown names raise InputError listing the known ones."""
     if name not in EVALUATORS:
         raise InputError(f"unknown evaluator {name!r}; known: {', '.join(sorted(EVALUATORS)) or 'none'}")

@@ -34,11 +34,9 @@ measurements behind the defaults):
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextvars import ContextVar
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +44,7 @@ import torch
 from torch import nn
 
 from search_spaces import Arch, InputError
+from search_spaces.bounds import check_seed
 from search_spaces.schema import defaults, spec
 
 from ..data import load_dataset
@@ -54,6 +53,7 @@ from ..training.optimizers import make_optimizer
 from ..training.schedules import lr_at
 from .common import build_seeded, read_options, set_threads, within
 from .proxy_model import accuracy, prepare_for_proxy, proxy_geometry, recalibrate_batchnorm
+from .reporter import SILENT, Reporter
 
 OPTIMIZERS = ("sgd", "rmsprop", "adam")  # of nas.training.optimizers: the ones the proxy offers
 SCHEDULES = ("cosine", "constant")
@@ -86,8 +86,8 @@ class ProxyOptions:
     drop_strides: int = spec(0, check=within(0, 6))
     drop_connect: float = spec(0.0, check=within(0.0, 0.99))
     threads: int = spec(1, check=within(1, 1024))
-    seed: int = spec(0, check=within(0, 2**63 - 1))  # weights and batch order
-    data_seed: int = spec(0, check=within(0, 2**63 - 1))  # the held-out split and the training subset: the task
+    seed: int = spec(0, check=check_seed)  # weights and batch order
+    data_seed: int = spec(0, check=check_seed)  # the held-out split and the training subset: the task
     val_size: int = spec(500, check=within(1))
     bn_batches: int = spec(4, check=within(0, 100000))
     device: str = "cpu"
@@ -142,45 +142,6 @@ def describe(options: Mapping[str, Any], train_images: int, val_images: int) -> 
     return ", ".join(parts)
 
 
-# called as (steps done, total steps) after each training step of an evaluation in this context (the
-# `effnas evaluate` command's progress); None in search trials
-_ON_STEP: ContextVar[Callable[[int, int], None] | None] = ContextVar("proxy_on_step", default=None)
-
-
-@contextlib.contextmanager
-def on_step(callback: Callable[[int, int], None]) -> Iterator[None]:
-    """Call `callback(done, total)` after each training step of the evaluations run inside this block."""
-    token = _ON_STEP.set(callback)
-    try:
-        yield
-    finally:
-        _ON_STEP.reset(token)
-
-
-# (callback, the epochs to report at or None for every one): called with the evaluation's result so far
-# (evaluate's keys plus "epoch") after those epochs but the last of an evaluation in this context (the
-# last one is evaluate's own result); None: no per-epoch evaluation, and none of its cost (a search
-# without a trial scheduler)
-_ON_EPOCH: ContextVar[tuple[Callable[[dict[str, Any]], None], frozenset[int] | None] | None] = ContextVar(
-    "proxy_on_epoch", default=None)
-
-
-@contextlib.contextmanager
-def on_epoch(callback: Callable[[dict[str, Any]], None], at: Collection[int] | None = None) -> Iterator[None]:
-    """Call `callback(result)` after each epoch but the last of the evaluations run inside this block
-    (only after the epochs in `at` when given: a scheduler's rungs), with the held-out accuracy then
-    (`result`: evaluate's keys, "metric" the accuracy, plus "epoch": 1, 2, ...; the final result has
-    "epoch" = `epochs(config)`). Each costs a BN recalibration and a pass over the held-out images;
-    it does not change the training (the RNG state is kept), so the final metric is the one an
-    evaluation without the hook returns. An exception raised by `callback` ends the evaluation (a
-    trial scheduler stopping the trial)."""
-    token = _ON_EPOCH.set((callback, None if at is None else frozenset(int(epoch) for epoch in at)))
-    try:
-        yield
-    finally:
-        _ON_EPOCH.reset(token)
-
-
 def trained_epochs(options: Mapping[str, Any]) -> float:
     """The epochs an evaluation trains: `epochs`, or `stop_after` when set and sooner."""
     stop = options.get("stop_after", 0)
@@ -193,7 +154,7 @@ def last_epoch(options: Mapping[str, Any]) -> int:
 
 
 def epochs(config: Mapping[str, Any]) -> int:
-    """How many results an evaluation with `config` reports under `on_epoch` (the last one is its
+    """How many results an evaluation with `config` reports to a `Reporter.epoch` (the last one is its
     result): ceil of the epochs it trains. The "epoch" of the final result, a trial scheduler's max_t."""
     return last_epoch(read_options(config, OPTIONS))
 
@@ -208,10 +169,11 @@ def check(config: Mapping[str, Any]) -> None:
 def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], labels: torch.Tensor,
           options: Mapping[str, Any],
           after_epoch: Callable[[int, list[float]], None] | None = None,
-          stream: Callable[[list[torch.Tensor]], Iterable[torch.Tensor]] | None = None) -> tuple[list[float], int]:
+          stream: Callable[[list[torch.Tensor]], Iterable[torch.Tensor]] | None = None,
+          on_step: Callable[[int, int], None] | None = None) -> tuple[list[float], int]:
     """The proxy's training, on the engine's loop (nas.training.loop): (the loss of every step, steps
     per epoch). Seeded batch order, warm-up then the schedule (over `epochs`; training stops after
-    `stop_after` when set), optional clipping; reports progress to the context's on_step hook, and
+    `stop_after` when set), optional clipping; calls `on_step(done, total)` after each step and
     calls `after_epoch(epoch, losses so far)` after each pass over the data that does not end the
     training, while epoch < ceil(epochs trained). Images come from `fetch(positions)` one batch at a
     time, or, given `stream`, from `stream(the pass's batches)` (decoded ahead, e.g. by DataLoader
@@ -229,11 +191,11 @@ def train(model: nn.Module, fetch: Callable[[torch.Tensor], torch.Tensor], label
         if after_epoch is not None and not last and passes < steps.final_epoch:
             after_epoch(passes, state.losses)
 
-    fit(model, step, labels, fetch, steps, state, stream=stream, on_step=_ON_STEP.get(), end_epoch=end_epoch)
+    fit(model, step, labels, fetch, steps, state, stream=stream, on_step=on_step, end_epoch=end_epoch)
     return state.losses, steps.per_epoch
 
 
-def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
+def evaluate(arch: Arch, config: Mapping[str, Any], reporter: Reporter = SILENT) -> dict[str, Any]:
     """Train `arch` briefly on a real image set and return its held-out accuracy as "metric".
 
     config keys: see OPTIONS (unknown keys are refused). Large ImageFolder (and CIFAR) sets are decoded
@@ -241,10 +203,11 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
     into pinned memory on CUDA; the batches and the metric do not depend on the worker count. Returns
     metric (the `score`: held-out accuracy, or exp(−mean_train_loss); in [0, 1]), accuracy, train_loss
     (mean of the last epoch's steps, nats), mean_train_loss (mean of every step), epoch_losses (mean per
-    epoch), val_loss, steps, proxy (description), timings (s). Inside an `on_epoch` block the
-    held-out accuracy is also measured and reported after every epoch but the last (those in its `at`
-    when given), and the result adds "epoch" (= `epochs(config)`) and "epoch_eval_seconds" (the
-    per-epoch evaluations' cost).
+    epoch), val_loss, steps, proxy (description), timings (s). `reporter.step` gets each training
+    step; with `reporter.epoch` the held-out accuracy is also measured and reported after every epoch
+    but the last (those in `reporter.at` when given; it does not change the training: the RNG state is
+    kept, so the final metric is the one a silent evaluation returns), and the result adds "epoch"
+    (= `epochs(config)`) and "epoch_eval_seconds" (the per-epoch evaluations' cost).
     """
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)
@@ -313,11 +276,10 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
             "cpu_seconds": time.process_time() - cpu_start,
         }
 
-    hook, report_at = _ON_EPOCH.get() or (None, None)
     epoch_eval = [0.0]  # seconds spent on the per-epoch evaluations
 
     def after_epoch(epoch: int, losses: list[float]) -> None:
-        if report_at is not None and epoch not in report_at:
+        if not reporter.wants(epoch):
             return
         began = time.perf_counter()
         forked = [device] if device.type == "cuda" else []
@@ -325,13 +287,14 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
             acc, val_loss = measure()
         epoch_eval[0] += time.perf_counter() - began
         partial = result(acc, val_loss, list(losses), math.ceil(len(train_y) / batch), began - start)
-        hook({**partial, "epoch": epoch, "epoch_eval_seconds": epoch_eval[0]})
+        reporter.epoch({**partial, "epoch": epoch, "epoch_eval_seconds": epoch_eval[0]})
 
     losses, steps_per_epoch = train(model, train_fetch, train_y, options,
-                                    after_epoch=after_epoch if hook is not None else None, stream=stream)
+                                    after_epoch=after_epoch if reporter.epoch is not None else None, stream=stream,
+                                    on_step=reporter.step)
     train_seconds = time.perf_counter() - start
     acc, val_loss = measure()
     final = result(acc, val_loss, losses, steps_per_epoch, train_seconds)
-    if hook is not None:
+    if reporter.epoch is not None:
         final.update(epoch=last_epoch(options), epoch_eval_seconds=epoch_eval[0])
     return final

@@ -25,10 +25,12 @@ import torch
 from torch import nn
 
 from search_spaces import Arch
+from search_spaces.bounds import check_seed
 from search_spaces.schema import defaults, spec
 
 from ..data import load_dataset
 from .common import build_seeded, read_options, set_threads, within
+from .reporter import SILENT, Reporter
 
 SCORES = ("naswot", "synflow")
 
@@ -41,7 +43,7 @@ class ZeroCostOptions:
     resolution: int = spec(32, check=within(8, 1024))  # px
     batch: int = spec(32, check=within(2, 4096))
     dataset: str = "digits"
-    seed: int = spec(0, check=within(0, 2**32 - 1))
+    seed: int = spec(0, check=check_seed)
     threads: int | None = spec(None, check=within(1, 1024))
 
 
@@ -114,8 +116,9 @@ def synflow_score(model: nn.Module, shape: tuple[int, int, int]) -> float:
     return math.log(total) if total > 0 else float("-inf")
 
 
-def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
-    """Zero-cost score of `arch` (config: score, resolution, batch, dataset, seed, threads)."""
+def evaluate(arch: Arch, config: Mapping[str, Any], reporter: Reporter = SILENT) -> dict[str, Any]:
+    """Zero-cost score of `arch` (config: score, resolution, batch, dataset, seed, threads); it trains
+    nothing, so it reports nothing."""
     start, cpu_start = time.perf_counter(), time.process_time()
     options = read_options(config, OPTIONS)
     score, resolution, batch, seed = options["score"], options["resolution"], options["batch"], options["seed"]
@@ -134,12 +137,12 @@ def evaluate(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
             "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start}
 
 
-def naswot(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
+def naswot(arch: Arch, config: Mapping[str, Any], reporter: Reporter = SILENT) -> dict[str, Any]:
     """The zero-cost evaluator with score = "naswot"."""
     return {**evaluate(arch, {**dict(config), "score": "naswot"}), "evaluator": "naswot"}
 
 
-def synflow(arch: Arch, config: Mapping[str, Any]) -> dict[str, Any]:
+def synflow(arch: Arch, config: Mapping[str, Any], reporter: Reporter = SILENT) -> dict[str, Any]:
     """The zero-cost evaluator with score = "synflow"."""
     return {**evaluate(arch, {**dict(config), "score": "synflow"}), "evaluator": "synflow"}
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .settings import RUNNERS, RunnerSettings, check_runner_name
+from .settings import DEFAULT_RUNNER, RUNNERS, RunnerSettings, check_runner_name
 
-__all__ = ["RUNNERS", "RunnerSettings", "check_runner", "check_runner_name", "run"]
+__all__ = ["DEFAULT_RUNNER", "RUNNERS", "RunnerSettings", "check_runner", "check_runner_name", "run"]
 
 
 def check_runner(runner: str, ray_address: str | None = None) -> None:

@@ -1,7 +1,7 @@
 """Trial schedulers (`--scheduler asha|hyperband`): which, with what options, and how a runner drives one.
 
 Early stopping (`--scheduler asha|hyperband`, a :class:`Scheduling`): an evaluator that reports
-per epoch (its module has ``on_epoch(callback, at)`` and ``epochs(config)``: the proxy) gives the
+per epoch (its module has ``epochs(config)`` and it calls its Reporter's ``epoch``: the proxy) gives the
 trial's row after each of the scheduler's rung epochs (``Scheduling.rung_epochs``: the scheduler
 decides nowhere else — a report between rungs finds its rung already recorded and continues — so
 the decisions are those of a report after every epoch, without the held-out evaluations between);

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from .schedulers import Scheduling
 
 RUNNERS = ("inline", "ray")
+DEFAULT_RUNNER = "inline"  # every command and JOB.toml: Ray only when asked for
 
 
 def check_runner_name(runner: Any) -> None:
@@ -30,7 +31,7 @@ class RunnerSettings:
     Ray; `cpus_per_trial` to both (inline: the torch threads a Ray trial of that size would get);
     `scheduler` (a nas.runners.schedulers.Scheduling, None: none) stops trials early, on both."""
 
-    runner: str = "inline"
+    runner: str = DEFAULT_RUNNER
     ray_address: str | None = None
     max_concurrent: int | None = None
     cpus_per_trial: float = 1.0

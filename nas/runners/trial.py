@@ -18,6 +18,7 @@ from typing import Any
 from search_spaces import Arch, InputError
 
 from ..evaluators import EVALUATORS, get_evaluator
+from ..evaluators.reporter import SILENT, Reporter
 from ..threads import torch_threads
 
 RESERVED = ("trial", "arch", "params", "macs", "metric", "reward", "seconds", "worker")
@@ -37,11 +38,10 @@ def _row(key: str, model: Arch, cost: Any, result: Mapping[str, Any], seconds: f
 
 
 def epoch_module(evaluator: str) -> Any | None:
-    """The module of `evaluator` when it reports per epoch (has on_epoch and epochs), else None."""
+    """The module of `evaluator` when it reports per epoch (has ``epochs(config)``), else None."""
     get_evaluator(evaluator)
     module = importlib.import_module(EVALUATORS[evaluator].split(":")[0])
-    return module if callable(getattr(module, "on_epoch", None)) and callable(getattr(module, "epochs", None)) \
-        else None
+    return module if callable(getattr(module, "epochs", None)) else None
 
 
 def evaluate_trial(key: str, arch: Mapping[str, Any], evaluator: str, config: Mapping[str, Any],
@@ -60,7 +60,7 @@ def evaluate_trial(key: str, arch: Mapping[str, Any], evaluator: str, config: Ma
     cost = model.cost()
     if on_epoch is None:
         with torch_threads(threads):
-            result = get_evaluator(evaluator)(model, dict(config))
+            result = get_evaluator(evaluator)(model, dict(config), SILENT)
         return _row(key, model, cost, result, time.perf_counter() - start, evaluator)
     module = epoch_module(evaluator)
     if module is None:
@@ -75,8 +75,8 @@ def evaluate_trial(key: str, arch: Mapping[str, Any], evaluator: str, config: Ma
         on_epoch({**row, "stopped": True, "epochs": measured[-1], "epoch_metrics": list(metrics),
                   "metric_epochs": list(measured)})
 
-    with torch_threads(threads), module.on_epoch(report, report_at):
-        result = get_evaluator(evaluator)(model, dict(config))
+    with torch_threads(threads):
+        result = get_evaluator(evaluator)(model, dict(config), Reporter.epochs(report, report_at))
     metrics.append(float(result["metric"]))
     measured.append(int(module.epochs(config)))
     row = _row(key, model, cost, result, time.perf_counter() - start, evaluator)

@@ -29,8 +29,10 @@ from torch import nn
 
 from search_spaces import Arch, InputError
 from search_spaces.atomic import check_target, write_json_atomic, write_text_atomic, write_with
+from search_spaces.bounds import check_seed
 from search_spaces.schema import Style, python_names, read, spec
 
+from .. import migrate
 from ..data import load_dataset
 from ..data.loader import BUNDLED
 from ..evaluators.common import build_seeded, set_threads, within
@@ -46,8 +48,7 @@ from .schedules import lr_at
 SCHEMA = "effnas.train/1"
 ROW_KEYS = ("epoch", "train_loss", "val_loss", "val_accuracy", "ema_val_accuracy", "lr", "images_per_s", "seconds")
 BUNDLED_RESOLUTION = 32  # bundled sets' images are 8-28 px: the default input size on them
-# options that may differ between a run and its resume (they do not change what is trained)
-FREE_OPTIONS = ("device", "threads", "loader_workers")
+FREE_OPTIONS = migrate.TRAIN_FREE  # (options a resume may change)
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ class TrainOptions:
     resolution: int | None = None  # None: 32 px on bundled sets, the arch's resolution otherwise
     subset: int | None = None  # training images (class-balanced sample); None: all
     val_size: int = spec(2000, check=within(1))  # held-out images (stratified, never trained on)
-    data_seed: int = spec(0, check=within(0, 2**63 - 1))  # the split and the subset
-    seed: int = spec(0, check=within(0, 2**63 - 1))  # weights, batch order, dropout, augmentation
+    data_seed: int = spec(0, check=check_seed)  # the split and the subset
+    seed: int = spec(0, check=check_seed)  # weights, batch order, dropout, augmentation
     device: str = "cpu"  # cpu | cuda[:n] | auto
     threads: int | None = None  # torch intra-op threads; None: torch's default
     # processes decoding images of large ImageFolder / CIFAR sets (decoded batch by batch, nas.data.stream);
@@ -289,18 +290,12 @@ def read_metrics(folder: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def identity_difference(saved: Mapping[str, Any], current: Mapping[str, Any]) -> str:
-    """'' when two run identities agree, else which part differs, in words."""
-    for key in ("arch", "recipe", "resolution"):
-        if _canonical(saved.get(key)) != _canonical(current.get(key)):
-            return f"{key} differs"
-    # options one by one: an option absent from an older run's config reads as its default, None
-    mine, theirs = saved.get("options") or {}, current.get("options") or {}
-    names = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+    """'' when two run identities agree, else which part differs, in words (nas.migrate.TRAIN)."""
+    differs = migrate.TRAIN.differences(saved, current)
+    if differs:
+        return f"{differs[0]} differs"
+    names = migrate.TRAIN_OPTIONS.differences(saved.get("options") or {}, current.get("options") or {})
     return f"options differ: {', '.join(names)}" if names else ""
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _tensorboard(folder: Path):
