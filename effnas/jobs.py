@@ -15,6 +15,7 @@ from typing import Any
 from nas.runners.schedulers import SCHEDULERS  # (no torch: evaluators are imported only when checked)
 from nas.runners.settings import DEFAULT_RUNNER, RUNNERS
 from nas.search_options import SearchOptions
+from nas.training.options import TrainOptions
 from search_spaces import InputError
 from search_spaces.bounds import MAX_CLASSES, check_int, check_seed
 from search_spaces.readers import parse_toml_text, read_text_file
@@ -105,23 +106,13 @@ class FamilySection:
     coefficients: list | None = spec(None, check=_coefficients)
 
 
-@dataclass(frozen=True)
-class TrainSection:
-    """[train]: train family members with `effnas train`'s engine (nas.training), one run folder each."""
-
-    data: str = spec()
-    members: str | list = spec("all", check=_members)
-    recipe: str = "efficientnet"
-    options: dict | None = None  # recipe overrides (--opt), checked with the recipe
-    epochs: int | float = spec(10, check=lambda v, what: _need(0 < v <= 10000,
-                                                               f"{what} must be in (0, 10000], got {v}"))
-    batch: int = spec(64, check=lambda v, what: check_int(v, what, 2, 1 << 20))
-    resolution: int | None = None
-    subset: int | None = None
-    val_size: int = spec(2000, check=lambda v, what: check_int(v, what, 1, 1 << 31))
-    val_data: str | None = None  # a validation set of its own, used whole (default: hold out val_size images)
-    seed: int | None = spec(None, check=check_seed)  # default: [job] seed
-    device: str = "cpu"
+# [train]: train family members with `effnas train`'s engine, one run folder each: which members, the
+# recipe and its overrides (--opt), then every run option of nas.training.run.TrainOptions (declared
+# there once; None: its default; seed: [job] seed), data required
+TrainSection = optional_view(TrainOptions, "TrainSection",
+                             add=(("members", str | list, spec("all", check=_members)), ("recipe", str, "efficientnet"),
+                                  ("options", dict | None, None)),
+                             override={"data": (str, spec())})
 
 
 @dataclass(frozen=True)

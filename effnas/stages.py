@@ -218,14 +218,13 @@ def run_family_stage(ctx: Context) -> dict[str, Any]:
 def _train_inputs(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     """([train]'s resolved recipe, its run options), checked (InputError on bad values)."""
     from nas.training.recipe import get_recipe
-    from nas.training.run import read_options
+    from nas.training.options import read_options
 
     section = ctx.job.section("train")
     recipe = get_recipe(section["recipe"], section["options"] or {})
-    given = {"data": section["data"], "epochs": section["epochs"], "batch": section["batch"],
-             "resolution": section["resolution"], "subset": section["subset"], "val_size": section["val_size"],
-             "val_data": section["val_data"], "seed": ctx.job.seed if section["seed"] is None else section["seed"],
-             "device": section["device"]}
+    given = {key: value for key, value in section.items()
+             if key not in ("members", "recipe", "options") and value is not None}  # (None: the option's default)
+    given.setdefault("seed", ctx.job.seed)
     return recipe, read_options(given)
 
 

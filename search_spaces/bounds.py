@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from typing import Any
 
 from .errors import InputError
@@ -83,3 +84,12 @@ def check_build_params(params: int, name: str) -> None:
     if params > MAX_BUILD_PARAMS:
         raise InputError(f"{name} has {params:,} parameters; at most {MAX_BUILD_PARAMS:,} are built "
                          f"({4 * MAX_BUILD_PARAMS // 10**9} GB of float32 weights)")
+
+
+def within(low: float, high: float | None = None) -> Callable[[Any, str], None]:
+    """A record field's closed bounds (no upper one: `high` None), in its words: "evaluator option 'lr'
+    must be in [0.0, 100.0], got -1.0"."""
+    def check(value: Any, what: str) -> None:
+        if value < low or high is not None and value > high:
+            raise InputError(f"{what} must be in [{low}, {high}], got {value!r}")
+    return check

@@ -235,4 +235,4 @@ def optional_view(record: type, name: str, *, drop: tuple[str, ...] = (), add: t
         meta = item.metadata
         optional = spec(None, check=meta.get("check"), choices=meta.get("choices"), expected=meta.get("expected"))
         declared.append((item.name, hints[item.name] | None, optional))
-    return dataclasses.make_dataclass(name, [*add, *declared], frozen=True)
+    return dataclasses.make_dataclass(name, [*add, *declared], frozen=True, kw_only=True)

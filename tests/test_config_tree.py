@@ -84,3 +84,15 @@ def test_the_reporter_is_silent_by_default_and_filters_epochs():
     rungs = Reporter.epochs(seen.append, at=[1, 3])
     assert [rungs.wants(e) for e in (1, 2, 3)] == [True, False, True]
     assert Reporter.epochs(seen.append).wants(7)
+
+
+def test_the_train_section_is_a_view_of_the_run_options():
+    from effnas.jobs import TrainSection
+    from nas.training.options import TrainOptions
+
+    assert set(fields_of(TrainSection)) == set(fields_of(TrainOptions)) | {"members", "recipe", "options"}
+    text = ('[job]\nname = "t"\n[family]\nbase = "efficientnet-b0"\nphis = [0]\n'
+            '[train]\ndata = "digits"\nloader_workers = 0\nepochs = 0\n')
+    with pytest.raises(InputError, match=r"\[train\] epochs must be in"):
+        parse_job(text)
+    assert parse_job(text.replace("epochs = 0", "epochs = 2")).sections["train"]["loader_workers"] == 0

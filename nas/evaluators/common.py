@@ -7,17 +7,9 @@ from typing import Any
 
 import torch
 
-from search_spaces import Arch, InputError
-from search_spaces.schema import Check, Style, python_names, read
-
-
-def within(low: float, high: float | None = None) -> Check:
-    """An evaluator option's bounds, in its words: "evaluator option 'lr' must be in [0.0, 100.0], got -1.0"."""
-    def check(value: Any, what: str) -> None:
-        if value < low or high is not None and value > high:
-            raise InputError(f"{what} must be in [{low}, {high}], got {value!r}")
-    return check
-
+from search_spaces import Arch
+from search_spaces.bounds import within  # noqa: F401  (the evaluators' bound checker, re-exported)
+from search_spaces.schema import Style, python_names, read
 
 # How evaluator options are worded: values typed on a command line are converted (int("3")), bools strict.
 STYLE = Style(name="evaluator option {key!r}",

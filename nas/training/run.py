@@ -20,7 +20,6 @@ import json
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,19 +28,18 @@ from torch import nn
 
 from search_spaces import Arch, InputError
 from search_spaces.atomic import check_target, write_json_atomic, write_text_atomic, write_with
-from search_spaces.bounds import check_seed
-from search_spaces.schema import Style, python_names, read, spec
 
 from .. import migrate
 from ..data import load_dataset
 from ..data.loader import BUNDLED
-from ..evaluators.common import build_seeded, set_threads, within
+from ..evaluators.common import build_seeded, set_threads
 from ..evaluators.proxy_model import accuracy, prepare_for_proxy, recalibrate_batchnorm
 from . import checkpoint as ckpt
 from .augment import make_augment
 from .ema import ModelEma
 from .loop import LoopState, TrainStep, autocast_dtype, device_of, fit, plan_steps
 from .optimizers import make_optimizer
+from .options import OPTION_STYLE, TrainOptions, read_options  # noqa: F401  (re-exported)
 from .recipe import member_dropout, scaled_lr
 from .schedules import lr_at
 
@@ -49,36 +47,6 @@ SCHEMA = "effnas.train/1"
 ROW_KEYS = ("epoch", "train_loss", "val_loss", "val_accuracy", "ema_val_accuracy", "lr", "images_per_s", "seconds")
 BUNDLED_RESOLUTION = 32  # bundled sets' images are 8-28 px: the default input size on them
 FREE_OPTIONS = migrate.TRAIN_FREE  # (options a resume may change)
-
-
-@dataclass(frozen=True)
-class TrainOptions:
-    """What a run trains on and for how long (the recipe says how)."""
-
-    data: str = spec()  # bundled name (mnist, mnist-cluttered, digits, mnist-full), ImageFolder, CIFAR arrays
-    epochs: float = spec(10.0, check=within(0.01, 10000))
-    batch: int = spec(64, check=within(2, 1 << 20))  # the global batch (all workers together)
-    resolution: int | None = None  # None: 32 px on bundled sets, the arch's resolution otherwise
-    subset: int | None = None  # training images (class-balanced sample); None: all
-    val_size: int = spec(2000, check=within(1))  # held-out images (stratified, never trained on)
-    data_seed: int = spec(0, check=check_seed)  # the split and the subset
-    seed: int = spec(0, check=check_seed)  # weights, batch order, dropout, augmentation
-    device: str = "cpu"  # cpu | cuda[:n] | auto
-    threads: int | None = None  # torch intra-op threads; None: torch's default
-    # processes decoding images of large ImageFolder / CIFAR sets (decoded batch by batch, nas.data.stream);
-    # None: torch threads - 1; bundled sets stay in memory. The batches do not depend on it.
-    loader_workers: int | None = spec(None, check=within(0, 256))
-    lazy: bool | None = None  # decode batch by batch; None: automatic (nas.data.load_dataset)
-    val_data: str | None = None  # a validation set of its own (used whole); None: hold out val_size images
-
-
-OPTION_STYLE = Style(name="train option {key!r}", unknown="unknown train option(s) {listed}; known: {known}",
-                     type_names=python_names, coerce=True)
-
-
-def read_options(options: Mapping[str, Any]) -> dict[str, Any]:
-    """The run options, every field present and checked (InputError on bad or unknown keys)."""
-    return read(TrainOptions, options, "", OPTION_STYLE)
 
 
 def resolution_of(arch: Arch, options: Mapping[str, Any]) -> int:
