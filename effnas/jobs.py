@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.runners.schedulers import SCHEDULERS  # (no torch: evaluators are imported only when checked)
 from nas.runners.settings import DEFAULT_RUNNER, RUNNERS
 from nas.search_options import SearchOptions
 from nas.training.options import TrainOptions
+from scaling.grid_options import GridOptions
 from search_spaces import InputError
 from search_spaces.bounds import MAX_CLASSES, check_int, check_seed
 from search_spaces.readers import parse_toml_text, read_text_file
@@ -81,20 +81,13 @@ SearchSection = optional_view(SearchOptions, "SearchSection", drop=("runner", "m
                               override={"target": (str | int | float | None, spec(None, check=_size))})
 
 
-@dataclass(frozen=True)
-class GridSection:
-    base: str | None = None
-    evaluator: str = "proxy"
-    phi: int | float = 1.0
-    step: int | float = 0.05
-    coefficients: list | None = spec(None, check=_coefficients)
-    evaluator_config: dict | None = None
-    single_dimension: bool = True
-    levels: list | None = spec(None, check=lambda v, what: _need(
-        all(_is_number(x) and x > 1 for x in v), f"{what} must be MACs multiples > 1, got {v!r}"))
-    match_macs: bool = False
-    scheduler: str | None = spec(None, choices=SCHEDULERS)
-    scheduler_options: dict | None = None
+# [grid]: step 1's options (scaling.grid_options.GridOptions, declared there once), each optional
+# (None: its default), plus what to scale (base: default the search's best), the evaluator and its
+# options (default: the search's proxy) or fixed coefficients instead of a grid
+GridSection = optional_view(GridOptions, "GridSection",
+                            add=(("base", str | None, None), ("evaluator", str, "proxy"),
+                                 ("coefficients", list | None, spec(None, check=_coefficients)),
+                                 ("evaluator_config", dict | None, None)))
 
 
 @dataclass(frozen=True)
@@ -182,11 +175,8 @@ def parse_job(text: str, path: str | os.PathLike = "JOB.toml") -> Job:
 def _check_stages(sections: dict[str, dict[str, Any] | None]) -> None:
     """The rules between sections: each stage's input comes from an earlier stage or its own base."""
     search, grid, family, train, detectors = (sections[stage] for stage in STAGES)
-    if grid is not None:
-        if search is None and not grid["base"]:
-            raise InputError("job: [grid] needs base = ARCH when the job has no [search] stage")
-        if grid["step"] <= 0 or grid["phi"] <= 0:
-            raise InputError("job: [grid] step and phi must be positive")
+    if grid is not None and search is None and not grid["base"]:
+        raise InputError("job: [grid] needs base = ARCH when the job has no [search] stage")
     if family is not None:
         if (family["phis"] is None) == (family["targets"] is None):
             raise InputError("job: [family] needs exactly one of phis = [...] or targets = [...]")

@@ -140,6 +140,8 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
     from nas.ledger import Ledger
     from scaling import parse_coefficients
     from scaling.grid import KnownEvaluations, run_grid
+    from scaling.grid_options import GridOptions
+    from search_spaces.schema import fields_of
 
     section = ctx.job.section("grid")
     if section["coefficients"] is not None:
@@ -155,13 +157,10 @@ def run_grid_stage(ctx: Context) -> dict[str, Any]:
         # the search's evaluations (its best is the grid's base) are not made again
         known = KnownEvaluations(searched["evaluator"], searched["evaluator_config"],
                                  Ledger(ctx.folder / "search").read(repair=False), "search")
-    levels = {"levels": tuple(section["levels"])} if section["levels"] else {}
-    result = run_grid(base, phi=float(section["phi"]), evaluator=section["evaluator"],
-                      config=config or {}, step=float(section["step"]),
-                      out_dir=ctx.folder / "grid", single_dimension=section["single_dimension"],
-                      match_macs=section["match_macs"], **levels, settings=runner_settings(ctx.job),
-                      progress=lambda event: ctx.report("grid", event), scheduler=section["scheduler"],
-                      scheduler_options=section["scheduler_options"], known=known)
+    options = {key: section[key] for key in fields_of(GridOptions) if section[key] is not None}  # (None: default)
+    result = run_grid(base, evaluator=section["evaluator"], config=config or {}, out_dir=ctx.folder / "grid",
+                      **options, settings=runner_settings(ctx.job), progress=lambda event: ctx.report("grid", event),
+                      known=known)
     chosen = read_json(ctx.folder / "grid" / "coefficients.json")
     write_json_atomic(ctx.folder / "coefficients.json", chosen)
     return {"coefficients": {k: chosen[k] for k in ("alpha", "beta", "gamma")},
@@ -217,8 +216,8 @@ def run_family_stage(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------- train
 def _train_inputs(ctx: Context) -> tuple[dict[str, Any], dict[str, Any]]:
     """([train]'s resolved recipe, its run options), checked (InputError on bad values)."""
-    from nas.training.recipe import get_recipe
     from nas.training.options import read_options
+    from nas.training.recipe import get_recipe
 
     section = ctx.job.section("train")
     recipe = get_recipe(section["recipe"], section["options"] or {})

@@ -42,7 +42,8 @@ from search_spaces.atomic import write_json_atomic
 from search_spaces.readers import read_json_file
 
 from .candidates import Candidate, compound_key, level_key
-from .coefficients import TOLERANCE, Coefficients
+from .coefficients import Coefficients
+from .grid_options import GridOptions
 from .grid_report import grid_record, write_reports
 from .matched import RULES, single_dimension
 from .scale import compound_scale
@@ -55,7 +56,7 @@ GRID_CONFIG_SCHEMA = "effnas.grid-config/1"
 DEFAULT_PROXY_RESOLUTION = 32
 
 
-def coefficient_grid(step: float = 0.05, tolerance: float = TOLERANCE) -> list[Coefficients]:
+def coefficient_grid(step: float = GridOptions.step, tolerance: float = GridOptions.tolerance) -> list[Coefficients]:
     """All (α, β, γ) on the grid 1, 1+step, … with α, β, γ ≥ 1 and |α·β²·γ² − 2| ≤ tolerance."""
     if not (isinstance(step, int | float) and 0.005 <= step <= 1):
         raise InputError(f"grid step must be in [0.005, 1], got {step!r}")
@@ -70,8 +71,9 @@ def coefficient_grid(step: float = 0.05, tolerance: float = TOLERANCE) -> list[C
     return found
 
 
-def grid_candidates(base: Arch, phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE,
-                    levels: Sequence[float] = (2, 4), match_macs: bool = False) -> list[Candidate]:
+def grid_candidates(base: Arch, phi: float = GridOptions.phi, step: float = GridOptions.step,
+                    tolerance: float = GridOptions.tolerance, levels: Sequence[float] = GridOptions.levels,
+                    match_macs: bool = GridOptions.match_macs) -> list[Candidate]:
     """The base, every compound grid point at φ, and single-dimension members at each MACs level.
 
     `match_macs`: instead of the plain compound member at φ (whose MACs vary ±15% between
@@ -243,14 +245,16 @@ def _countdown(out: Path, base: Arch, config: Mapping[str, Any], scale_proxy: bo
 
 
 def run_grid(base: Arch | str, evaluator: str, config: Mapping[str, Any] | None, out_dir: str | os.PathLike, *,
-             phi: float = 1.0, step: float = 0.05, tolerance: float = TOLERANCE, levels: Sequence[float] = (2, 4),
-             settings: RunnerSettings | None = None, scale_proxy_resolution: bool = True, plot: bool = True,
-             single_dimension: bool = True, match_macs: bool = False,
+             phi: float = GridOptions.phi, step: float = GridOptions.step, tolerance: float = GridOptions.tolerance,
+             levels: Sequence[float] = GridOptions.levels, settings: RunnerSettings | None = None,
+             scale_proxy_resolution: bool = GridOptions.scale_proxy_resolution, plot: bool = True,
+             single_dimension: bool = GridOptions.single_dimension, match_macs: bool = GridOptions.match_macs,
              progress: Callable[[dict[str, Any]], None] | None = None, scheduler: str | None = None,
              scheduler_options: Mapping[str, Any] | None = None,
              known: KnownEvaluations | None = None) -> dict[str, Any]:
     """The whole step-1 search; writes config.json, trials.jsonl, grid.json, grid.md, coefficients.json
-    and grid.png to `out_dir` and returns the grid.json object. `single_dimension=False` skips the
+    and grid.png to `out_dir` and returns the grid.json object. The options and their defaults are
+    :class:`scaling.grid_options.GridOptions`'s. `single_dimension=False` skips the
     matched-MACs comparison (no levels); `match_macs` see :func:`grid_candidates`. `progress(event)` is
     called as each evaluation finishes: {"done", "total", "eta_s", "last": the ledger row}. The
     evaluations run as `settings` say (default: inline); `scheduler` (asha, hyperband; None or "none":

@@ -96,3 +96,17 @@ def test_the_train_section_is_a_view_of_the_run_options():
     with pytest.raises(InputError, match=r"\[train\] epochs must be in"):
         parse_job(text)
     assert parse_job(text.replace("epochs = 0", "epochs = 2")).sections["train"]["loader_workers"] == 0
+
+
+def test_the_grid_section_and_flags_are_views_of_the_grid_options():
+    from effnas.cli import build_parser
+    from effnas.jobs import GridSection
+    from scaling.grid_options import GridOptions
+
+    assert set(fields_of(GridSection)) == set(fields_of(GridOptions)) | {"base", "evaluator", "coefficients",
+                                                                         "evaluator_config"}
+    args = build_parser().parse_args(["grid", "--base", "efficientnet-b0", "--evaluator", "zero-cost", "--out", "x"])
+    assert (args.phi, args.step, args.tolerance) == (GridOptions.phi, GridOptions.step, GridOptions.tolerance)
+    assert args.levels == "2,4"
+    with pytest.raises(InputError, match=r"\[grid\] step must be positive"):
+        parse_job('[job]\n[grid]\nbase = "efficientnet-b0"\nstep = 0\n')

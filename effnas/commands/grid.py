@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 from nas.runners.settings import DEFAULT_RUNNER, RUNNERS
+from scaling.grid_options import GridOptions
 from search_spaces import InputError
 from search_spaces.units import format_size
 
@@ -21,13 +22,16 @@ def register(commands: argparse._SubParsersAction) -> None:
     grid = commands.add_parser("grid", help="grid search of alpha, beta, gamma (writes coefficients.json)")
     grid.add_argument("--base", required=True, metavar="ARCH",
                         help="preset name, arch JSON file, or a search run's best.json / folder")
-    grid.add_argument("--phi", type=float, default=1.0, help="phi at which the grid is compared (default 1)")
+    grid.add_argument("--phi", type=float, default=GridOptions.phi,
+                      help=f"phi at which the grid is compared (default {GridOptions.phi:g})")
     grid.add_argument("--evaluator", required=True, metavar="E", help="evaluator name (proxy, zero-cost, ...)")
-    grid.add_argument("--step", type=float, default=0.05, help="grid step for alpha, beta, gamma (default 0.05)")
-    grid.add_argument("--tolerance", type=float, default=0.1,
-                      help="accepted |alpha*beta^2*gamma^2 - 2| (default 0.1)")
-    grid.add_argument("--levels", default="2,4", metavar="LIST",
-                      help="MACs levels (multiples of the base MACs) for single-dimension scaling (default 2,4)")
+    grid.add_argument("--step", type=float, default=GridOptions.step,
+                      help=f"grid step for alpha, beta, gamma (default {GridOptions.step:g})")
+    grid.add_argument("--tolerance", type=float, default=GridOptions.tolerance,
+                      help=f"accepted |alpha*beta^2*gamma^2 - 2| (default {GridOptions.tolerance:g})")
+    grid.add_argument("--levels", default=",".join(f"{level:g}" for level in GridOptions.levels), metavar="LIST",
+                      help="MACs levels (multiples of the base MACs) for single-dimension scaling "
+                      "(default %(default)s)")
     grid.add_argument("--config", action="append", default=[], metavar="JSON|FILE|KEY=VAL",
                       help="evaluator options: a JSON object, a JSON file, or key=value (repeatable)")
     grid.add_argument("--runner", choices=RUNNERS, default=DEFAULT_RUNNER)
