@@ -52,7 +52,8 @@ def resolve_backbone(source: Any) -> Arch:
     return arch
 
 
-def resolve_detector(spec: str | float | DetConfig = "d0", backbone: Any = None, num_classes: int = 90,
+def resolve_detector(spec: str | float | DetConfig = "d0", backbone: Any = None,
+                     num_classes: int = DetConfig.num_classes,
                      **overrides: Any) -> tuple[DetConfig, Arch]:
     """The config and backbone Arch (at the config's image size) that ``efficientdet`` builds, no torch."""
     config = spec if isinstance(spec, DetConfig) else get_config(spec)

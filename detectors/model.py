@@ -97,7 +97,8 @@ class EfficientDet(nn.Module):
                 "backbone_arch": self.backbone_arch.to_dict()}
 
 
-def efficientdet(spec: str | float | DetConfig = "d0", backbone: Any = None, num_classes: int = 90,
+def efficientdet(spec: str | float | DetConfig = "d0", backbone: Any = None,
+                 num_classes: int = DetConfig.num_classes,
                  pad: bool = False, **overrides: Any) -> EfficientDet:
     """EfficientDet from "d0"…"d7x", a compound coefficient φ, or a DetConfig.
 

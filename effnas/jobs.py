@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from detectors.configs import DetConfig
+from detectors.topology import TOPOLOGIES
 from nas.runners.settings import DEFAULT_RUNNER, RUNNERS
 from nas.search_options import SearchOptions
 from nas.training.options import TrainOptions
@@ -48,13 +50,6 @@ def _runner(value: str, what: str) -> None:
 def _at_least_one(value: int, what: str) -> None:
     if value < 1:
         raise InputError(f"{what} must be >= 1, got {value}")
-
-
-def _fpn(value: str, what: str) -> None:
-    from detectors.topology import TOPOLOGIES
-
-    if value not in TOPOLOGIES:
-        raise InputError(f"{what} must be one of {', '.join(TOPOLOGIES)}, got {value!r}")
 
 
 def _members(value: str | list, what: str) -> None:
@@ -111,8 +106,8 @@ TrainSection = optional_view(TrainOptions, "TrainSection",
 @dataclass(frozen=True)
 class DetectorsSection:
     members: str | list = spec("all", check=_members)
-    num_classes: int = spec(90, check=lambda v, what: check_int(v, what, 1, MAX_CLASSES))
-    fpn: str = spec("bifpn", check=_fpn)
+    num_classes: int = spec(DetConfig.num_classes, check=lambda v, what: check_int(v, what, 1, MAX_CLASSES))
+    fpn: str = spec(DetConfig.topology, choices=tuple(TOPOLOGIES))
 
 
 SCHEMA: dict[str, type] = {"job": JobSection, "search": SearchSection, "grid": GridSection,
