@@ -46,7 +46,7 @@ from .presets import get_preset
 from .runners import RunnerSettings, check_runner_name, run
 from .schedules import Schedule, make_schedule
 from .search_options import SearchOptions
-from .strategies import Strategy, check_strategy, make_strategy
+from .strategies import Strategy, check_strategy, make_strategy, read_strategy_options
 from .strategies.band import CostBand, band_limits, check_reachable
 
 SCHEMA = "effnas.search/1"
@@ -78,6 +78,7 @@ def resolve_config(preset: str | None = None, **options: Any) -> dict[str, Any]:
         base["scheduler_options"] = dict(scheduler_options)
 
     check_strategy(base["strategy"])
+    read_strategy_options(base["strategy"], base["strategy_options"])  # (kept as given in config.json)
     check_config(base["evaluator"], base["evaluator_config"])
     check_runner_name(base["runner"])  # (first, as ever; the rest of the runner settings below)
     if base["target"] is None:

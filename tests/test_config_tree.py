@@ -110,3 +110,14 @@ def test_the_grid_section_and_flags_are_views_of_the_grid_options():
     assert args.levels == "2,4"
     with pytest.raises(InputError, match=r"\[grid\] step must be positive"):
         parse_job('[job]\n[grid]\nbase = "efficientnet-b0"\nstep = 0\n')
+
+
+def test_strategy_options_are_a_record_checked_before_the_search():
+    from nas.strategies import read_strategy_options
+
+    assert read_strategy_options("ppo", {"batch": "5"})["batch"] == 5  # (typed on a command line)
+    assert read_strategy_options("evolution", {}) == {"population": 20, "sample": 5}
+    with pytest.raises(InputError, match="unknown option.*'popsize'.*evolution"):
+        resolve_config(target=400e6, strategy="evolution", strategy_options={"popsize": 3})
+    with pytest.raises(InputError, match="strategy option 'lr' must be in"):
+        resolve_config(target=400e6, strategy="ppo", strategy_options={"lr": -1})

@@ -10,6 +10,7 @@ from typing import Any
 from search_spaces import InputError, MnasNetSpace
 
 from .base import Strategy
+from .options import read_strategy_options
 
 STRATEGIES: dict[str, str] = {
     "random": "nas.strategies.random:RandomSearch",
@@ -26,13 +27,11 @@ def check_strategy(name: str) -> None:
 
 
 def make_strategy(name: str, space: MnasNetSpace | None = None, seed: int | None = 0, **options: Any) -> Strategy:
-    """The strategy called `name`, seeded; `options` go to its constructor (e.g. population=)."""
+    """The strategy called `name`, seeded; `options` (its record in nas.strategies.options, checked
+    there) go to its constructor (e.g. population=)."""
     check_strategy(name)
     module, cls = STRATEGIES[name].split(":")
-    try:
-        return getattr(importlib.import_module(module), cls)(space, seed, **options)
-    except TypeError as error:
-        raise InputError(f"bad options for strategy {name!r}: {error}") from None
+    return getattr(importlib.import_module(module), cls)(space, seed, **read_strategy_options(name, options))
 
 
-__all__ = ["STRATEGIES", "Strategy", "check_strategy", "make_strategy"]
+__all__ = ["STRATEGIES", "Strategy", "check_strategy", "make_strategy", "read_strategy_options"]

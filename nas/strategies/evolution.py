@@ -14,12 +14,14 @@ from typing import Any
 from search_spaces import InputError
 
 from .base import Strategy
+from .options import EvolutionOptions
 
 
 class RegularizedEvolution(Strategy):
     name = "evolution"
 
-    def __init__(self, space=None, seed: int | None = 0, population: int = 20, sample: int = 5) -> None:
+    def __init__(self, space=None, seed: int | None = 0, population: int = EvolutionOptions.population,
+                 sample: int = EvolutionOptions.sample) -> None:
         super().__init__(space, seed)
         if not 1 <= sample <= population:
             raise InputError(f"evolution needs 1 <= sample <= population, got sample={sample}, population={population}")

@@ -34,6 +34,7 @@ import numpy as np
 from search_spaces import InputError
 
 from .base import Strategy
+from .options import NNIEvolutionOptions, TPEOptions
 
 
 def _import_nni() -> None:
@@ -99,8 +100,9 @@ class NNIRegularizedEvolution(Strategy):
 
     name = "nni-evolution"
 
-    def __init__(self, space=None, seed: int | None = 0, population: int = 20, sample: int = 5,
-                 mutation_prob: float = 0.05, dedup: bool = True) -> None:
+    def __init__(self, space=None, seed: int | None = 0, population: int = NNIEvolutionOptions.population,
+                 sample: int = NNIEvolutionOptions.sample, mutation_prob: float = NNIEvolutionOptions.mutation_prob,
+                 dedup: bool = NNIEvolutionOptions.dedup) -> None:
         super().__init__(space, seed)
         _import_nni()
         from nni.nas.strategy.utils import RetrySamplingHelper
@@ -180,7 +182,8 @@ class NNITPE(Strategy):
 
     name = "nni-tpe"
 
-    def __init__(self, space=None, seed: int | None = 0, startup: int = 20, candidates: int = 24) -> None:
+    def __init__(self, space=None, seed: int | None = 0, startup: int = TPEOptions.startup,
+                 candidates: int = TPEOptions.candidates) -> None:
         super().__init__(space, seed)
         _import_nni()
         self.tpe_args = {"n_startup_jobs": startup, "n_ei_candidates": candidates}

@@ -23,6 +23,7 @@ from torch import nn
 
 from ..threads import torch_threads
 from .base import Strategy
+from .options import PPOOptions
 
 CONTROLLER_THREADS = 1
 
@@ -75,8 +76,9 @@ class Controller(nn.Module):
 class PPOController(Strategy):
     name = "ppo"
 
-    def __init__(self, space=None, seed: int | None = 0, hidden: int = 64, lr: float = 0.005, batch: int = 10,
-                 epochs: int = 4, clip: float = 0.2, baseline_decay: float = 0.95, entropy: float = 1e-4) -> None:
+    def __init__(self, space=None, seed: int | None = 0, hidden: int = PPOOptions.hidden, lr: float = PPOOptions.lr,
+                 batch: int = PPOOptions.batch, epochs: int = PPOOptions.epochs, clip: float = PPOOptions.clip,
+                 baseline_decay: float = PPOOptions.baseline_decay, entropy: float = PPOOptions.entropy) -> None:
         super().__init__(space, seed)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0 if seed is None else int(seed))
