@@ -1,6 +1,6 @@
 """Fidelity of cheap evaluators against the converged reference set (Kendall τ, Spearman ρ).
 
-For every architecture in results/reference-set/reference.jsonl (accuracy averaged over its
+For every architecture in nas/reference_data/reference.jsonl (accuracy averaged over its
 seeds), scores it with: the b0-local proxy and alternative proxy configs (2 seeds each; the proxy
 input resolution follows each architecture's resolution factor, as in the reference), the
 zero-cost proxies NASWOT and synflow, and plain MACs and params. Reports τ and ρ against the
@@ -209,7 +209,7 @@ def main() -> None:
     parser.add_argument("--half", choices=("all", "even", "odd"), default="all",
                         help="score every other reference architecture (sorted keys): choose a proxy on one half, "
                              "confirm it on the other")
-    parser.add_argument("--work", default=str(REFERENCE_FILE.parent / "work" / "fidelity"),
+    parser.add_argument("--work", default=str(ROOT / "results" / "reference-set" / "work" / "fidelity"),
                         help="score cache (measured data, committed with the reference set: resumable across sessions)")
     parser.add_argument("--no-write", dest="write", action="store_false",
                         help=f"do not record the figures in {FIDELITY_FILE.relative_to(ROOT)} (read by reports)")

@@ -8,8 +8,12 @@ compound (φ = 1 with α, β, γ = 1.2, 1.1, 1.15); a plain 3-layer CNN (the bas
 resolution factor, as in the scaling grid) for every seed in `--seeds`, all seed-0 trials first.
 
 Trials run through the runners like any batch (inline or Ray Tune) and land in one ledger per
-seed under ``--out/work/seed-S/trials.jsonl`` (fsynced as each finishes: a killed run resumes
-where it stopped); ``reference.jsonl`` is rewritten atomically from the ledgers after every trial.
+seed under ``--work/seed-S/trials.jsonl`` (fsynced as each finishes: a killed run resumes where it
+stopped); ``--out/reference.jsonl`` is rewritten atomically from the ledgers after every trial.
+``--out`` defaults to the package's own copy (``nas/reference_data``, what an installed effnas
+reads); the ledgers are run folders, never package data: ``--work`` defaults to ``OUT/work`` with
+an ``--out`` given, else to ``results/reference-set/work`` under the current folder (the
+checkout's, where the set is made).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from nas.reference import REFERENCE_CONFIG, REFERENCE_DIR, ReferenceRow
-from nas.runners import RunnerSettings
+from nas.runners import DEFAULT_RUNNER, RUNNERS, RunnerSettings
 from scaling.grid import Candidate, evaluate_candidates, proxy_resolution
 from scaling.matched import single_dimension
 from scaling.progress import Countdown
@@ -32,9 +36,12 @@ from scaling.scale import compound_scale
 from search_spaces import Arch, InputError, MnasNetSpace, load_arch
 from search_spaces.atomic import write_text_atomic
 
+from .options import parse_pairs
 from .output import format_duration
 
 NAMED = ("efficientnet-b0", "mnasnet-a1", "mobilenet-v2")
+# The trial ledgers of the default --out (the package's reference.jsonl): run folders, kept out of the package.
+WORK_DIR = Path("results") / "reference-set" / "work"
 MACS_RANGE = (150e6, 800e6)
 # A plain 3-layer conv net in the project's own block strings: the baseline every proxy must beat.
 PLAIN_CNN = ["cn_r1_k3_s11_i32_o32", "cn_r1_k3_s22_i32_o64", "cn_r1_k3_s22_i64_o128"]
@@ -60,13 +67,24 @@ def reference_archs(random_count: int, space_seed: int) -> list[tuple[str, str, 
     return out
 
 
-def assemble(out: Path, archs: list[tuple[str, str, Arch]], config: dict[str, Any]) -> list[ReferenceRow]:
-    """Reference rows from every per-seed ledger under out/work (finished trials only, seed by seed),
-    written atomically to out/reference.jsonl. Several generator processes (one per seed) may run at once."""
+def ledger_folder(out: Path, work: str | None = None) -> Path:
+    """Where the trial ledgers go: `work` if given, else out/work, except for the package's own
+    reference set (the default --out), whose ledgers go to WORK_DIR (run folders are not package data)."""
+    if work:
+        return Path(work)
+    return WORK_DIR if out.resolve() == REFERENCE_DIR.resolve() else out / "work"
+
+
+def assemble(out: Path, archs: list[tuple[str, str, Arch]], config: dict[str, Any],
+             work: Path | None = None) -> list[ReferenceRow]:
+    """Reference rows from every per-seed ledger under `work` (default out/work; finished trials only, seed
+    by seed), written atomically to out/reference.jsonl. Several generator processes (one per seed) may run
+    at once."""
+    work = out / "work" if work is None else work
     groups = {key: group for key, group, _ in archs}
     base = archs[0][2]
     rows = []
-    ledgers = sorted((out / "work").glob("seed-*/trials.jsonl"), key=lambda p: int(p.parent.name.split("-")[1]))
+    ledgers = sorted(work.glob("seed-*/trials.jsonl"), key=lambda p: int(p.parent.name.split("-")[1]))
     for ledger in ledgers:
         seed = int(ledger.parent.name.split("-")[1])
         for line in ledger.read_text(encoding="utf-8").splitlines():
@@ -94,34 +112,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--random", type=int, default=53, help="random members of the space (default 53)")
     parser.add_argument("--space-seed", type=int, default=7, help="seed of the random members (default 7)")
     parser.add_argument("--seeds", default="0,1", help="training seeds (default 0,1)")
-    parser.add_argument("--runner", default="inline", choices=("inline", "ray"))
+    parser.add_argument("--runner", default=DEFAULT_RUNNER, choices=RUNNERS)
     parser.add_argument("--ray-address", help="join this Ray cluster (default: embedded local Ray)")
     parser.add_argument("--max-concurrent", type=int, help="concurrent Ray trials (default: one per CPU)")
     parser.add_argument("--device", default=None, help="override the training device (cuda on a GPU machine)")
     parser.add_argument("--limit", type=int, help="stop after this many new trials (spread over sessions)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override one config value (smoke tests only: the reference set uses the defaults)")
-    parser.add_argument("--out", default=str(REFERENCE_DIR))
+    parser.add_argument("--out", default=str(REFERENCE_DIR),
+                        help="folder of reference.jsonl (default: the package's, nas/reference_data)")
+    parser.add_argument("--work", help="folder of the per-seed trial ledgers (default: OUT/work with --out, else "
+                                       f"{WORK_DIR} under the current folder)")
     args = parser.parse_args(argv)
     if args.random < 0 or args.space_seed < 0:
         raise InputError("--random and --space-seed must be >= 0")
     seeds = [int(s) for s in args.seeds.split(",")]
     out = Path(args.out)
+    work = ledger_folder(out, args.work)
     archs = reference_archs(args.random, args.space_seed)
     config: dict[str, Any] = dict(REFERENCE_CONFIG)
     if args.device:
         config["device"] = args.device
-    for item in args.set:
-        key, _, value = item.partition("=")
-        try:
-            config[key] = json.loads(value)
-        except json.JSONDecodeError:
-            config[key] = value
+    config.update(parse_pairs(args.set, "--set"))
     base = archs[0][2]
     settings = RunnerSettings(args.runner, args.ray_address, args.max_concurrent)
     budget, plan = args.limit, []
     for seed in seeds:
-        ledger_dir = out / "work" / f"seed-{seed}"
+        ledger_dir = work / f"seed-{seed}"
         done = set()
         if (ledger_dir / "trials.jsonl").is_file():
             done = {json.loads(line)["trial"] for line in (ledger_dir / "trials.jsonl").read_text().splitlines()
@@ -142,14 +159,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  [{event['done']}/{event['total']}] seed {seed} {row['trial']}: acc {row['metric']:.4f} "
                   f"loss {details.get('train_loss', 0):.3f} ({row['seconds']:.0f}s) | ETA "
                   f"{format_duration(event['eta_s'])}", file=sys.stderr, flush=True)
-            assemble(out, archs, config)
+            assemble(out, archs, config, work)
 
         # named, scaled and baseline first (evaluate_candidates orders by proxy resolution within a call)
         for batch in ([c for c in todo if c.rule != "random"], [c for c in todo if c.rule == "random"]):
             if batch:
                 evaluate_candidates(batch, base, "proxy", {**config, "seed": seed}, ledger_dir, settings=settings,
                                     progress=progress)
-    rows = assemble(out, archs, config)
+    rows = assemble(out, archs, config, work)
     print(f"{len(rows)} rows in {out / 'reference.jsonl'} ({len(archs) * len(seeds)} planned)", file=sys.stderr)
     return 0
 

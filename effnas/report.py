@@ -1,7 +1,7 @@
 """report.md for a pipeline run folder: tables and PNG plots of whatever stages have finished.
 
 Reads only the run folder's files (JSON / JSONL, never pickles) and the proxy's measured fidelity
-(results/reference-set/fidelity.json); every metric names the proxy task that produced it and
+(nas/reference_data/fidelity.json, package data); every metric names the proxy task that produced it and
 quotes its Kendall τ against the converged reference set where that was measured.
 """
 

@@ -1,10 +1,12 @@
 """The converged reference set: its training config, its file schema, and reading it.
 
-``results/reference-set/reference.jsonl`` holds one JSON line per (architecture, seed), made by
-``python -m effnas.reference_set`` (see that folder's README). Every proxy's fidelity (Kendall τ)
-is measured against it. This module is the one home of the reference training config
-(``REFERENCE_CONFIG``, also what ``effnas evaluate --reference`` trains with) and of the row
-schema (``ReferenceRow``).
+``nas/reference_data/reference.jsonl`` holds one JSON line per (architecture, seed), made by
+``python -m effnas.reference_set`` (how: results/reference-set/README.md in the repository). Every
+proxy's fidelity (Kendall τ) is measured against it, and ``nas/reference_data/fidelity.json``
+(benchmarks/bench_proxy_fidelity.py's record) holds the figures reports quote. Both are package
+data: they ship with an installed effnas, and nothing here reads a checkout's results/. This module
+is the one home of the reference training config (``REFERENCE_CONFIG``, also what
+``effnas evaluate --reference`` trains with) and of the row schema (``ReferenceRow``).
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from typing import Any
 from search_spaces import Arch, InputError
 
 SCHEMA = "effnas.reference/1"
-REFERENCE_DIR = Path(__file__).resolve().parents[1] / "results" / "reference-set"
+# Package data (pyproject: [tool.setuptools.package-data]), next to this module in a checkout and in an install.
+REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 REFERENCE_FILE = REFERENCE_DIR / "reference.jsonl"
 
-# The proxy evaluator's options for the reference budget (see results/reference-set/README.md).
+# The proxy evaluator's options for the reference budget (see results/reference-set/README.md in the repository).
 REFERENCE_CONFIG: dict[str, Any] = {
     "dataset": "mnist-cluttered", "resolution": 32, "subset": 10000, "epochs": 10, "batch": 64,
     "optimizer": "adam", "lr": 0.003, "schedule": "cosine", "weight_decay": 5e-5,

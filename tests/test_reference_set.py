@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -58,6 +59,21 @@ def test_reference_reader_refuses_foreign_lines(tmp_path) -> None:
         read_reference(path)
     with pytest.raises(InputError, match="no reference set"):
         read_reference(tmp_path / "missing.jsonl")
+
+
+def test_ledgers_never_go_into_the_package(tmp_path) -> None:
+    """The default --out is the package's reference set (nas/reference_data); its trial ledgers are run
+    folders and go to results/reference-set/work under the current folder, not beside it."""
+    from effnas.reference_set import WORK_DIR, ledger_folder
+    from nas.reference import FIDELITY_FILE, REFERENCE_DIR, REFERENCE_FILE
+
+    assert REFERENCE_FILE.parent == FIDELITY_FILE.parent == REFERENCE_DIR
+    import nas
+
+    assert Path(nas.__file__).resolve().parent / "reference_data" == REFERENCE_DIR
+    assert ledger_folder(REFERENCE_DIR) == WORK_DIR == Path("results/reference-set/work")
+    assert ledger_folder(tmp_path / "ref") == tmp_path / "ref" / "work"
+    assert ledger_folder(REFERENCE_DIR, str(tmp_path / "w")) == tmp_path / "w"
 
 
 def test_reference_config_is_a_valid_proxy_config() -> None:

@@ -54,6 +54,10 @@ class _Ray:
 # Ray starts worker processes at nice 15 (RAY_worker_niceness). An embedded Ray is this job's own: its
 # trials run at the priority the inline runner would have, unless the user set the variable.
 NICENESS_VARIABLE, WORKER_NICENESS = "RAY_worker_niceness", 0
+# Ray's once-per-start notice that an embedded cluster enabled token auth, logged by this (private) module's
+# logger; tests/test_ray_internals.py checks both against the installed Ray.
+TOKEN_SETUP_LOGGER = "ray._private.authentication.authentication_token_setup"
+TOKEN_NOTICE = "Token authentication is enabled"
 
 
 def _terminate(signum: int, frame: Any) -> None:
@@ -157,8 +161,7 @@ def connect(address: str | None = None, num_cpus: int | None = None) -> bool:
             raise InputError(f"cannot join the Ray cluster at {address}: {cluster.token_problem()}") from None
     else:
         # the embedded cluster keeps Ray's default token auth; only its once-per-start notice is dropped
-        logging.getLogger("ray._private.authentication.authentication_token_setup").addFilter(
-            lambda record: "Token authentication is enabled" not in record.getMessage())
+        logging.getLogger(TOKEN_SETUP_LOGGER).addFilter(lambda record: TOKEN_NOTICE not in record.getMessage())
         os.environ.setdefault(NICENESS_VARIABLE, str(WORKER_NICENESS))  # (read by the raylet ray.init starts)
         before = _children()
         ray.init(address="local", num_cpus=num_cpus or os.cpu_count() or 1, **quiet)
