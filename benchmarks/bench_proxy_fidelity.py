@@ -1,6 +1,6 @@
 """Fidelity of cheap evaluators against the converged reference set (Kendall τ, Spearman ρ).
 
-For every architecture in nas/reference_data/reference.jsonl (accuracy averaged over its
+For every architecture in results/reference-set/reference.jsonl (accuracy averaged over its
 seeds), scores it with: the b0-local proxy and alternative proxy configs (2 seeds each; the proxy
 input resolution follows each architecture's resolution factor, as in the reference), the
 zero-cost proxies NASWOT and synflow, and plain MACs and params. Reports τ and ρ against the

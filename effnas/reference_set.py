@@ -10,10 +10,9 @@ resolution factor, as in the scaling grid) for every seed in `--seeds`, all seed
 Trials run through the runners like any batch (inline or Ray Tune) and land in one ledger per
 seed under ``--work/seed-S/trials.jsonl`` (fsynced as each finishes: a killed run resumes where it
 stopped); ``--out/reference.jsonl`` is rewritten atomically from the ledgers after every trial.
-``--out`` defaults to the package's own copy (``nas/reference_data``, what an installed effnas
-reads); the ledgers are run folders, never package data: ``--work`` defaults to ``OUT/work`` with
-an ``--out`` given, else to ``results/reference-set/work`` under the current folder (the
-checkout's, where the set is made).
+``--out`` defaults to the folder the package's reference set links to (results/reference-set in
+a checkout: ``nas/reference_data`` holds symlinks to its files); the ledgers are run folders,
+never package data: ``--work`` defaults to ``OUT/work``.
 """
 
 from __future__ import annotations
@@ -27,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from nas.reference import REFERENCE_CONFIG, REFERENCE_DIR, ReferenceRow
+from nas.reference import REFERENCE_CONFIG, REFERENCE_DIR, REFERENCE_FILE, ReferenceRow
 from nas.runners import DEFAULT_RUNNER, RUNNERS, RunnerSettings
 from scaling.grid import Candidate, evaluate_candidates, proxy_resolution
 from scaling.matched import single_dimension
@@ -119,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="stop after this many new trials (spread over sessions)")
     parser.add_argument("--set", action="append", default=[], metavar="KEY=JSON",
                         help="override one config value (smoke tests only: the reference set uses the defaults)")
-    parser.add_argument("--out", default=str(REFERENCE_DIR),
-                        help="folder of reference.jsonl (default: the package's, nas/reference_data)")
+    parser.add_argument("--out", default=str(REFERENCE_FILE.resolve().parent),
+                        help="folder of reference.jsonl (default: the one the package links to, results/reference-set)")
     parser.add_argument("--work", help="folder of the per-seed trial ledgers (default: OUT/work with --out, else "
                                        f"{WORK_DIR} under the current folder)")
     args = parser.parse_args(argv)

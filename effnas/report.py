@@ -1,8 +1,9 @@
 """report.md for a pipeline run folder: tables and PNG plots of whatever stages have finished.
 
 Reads only the run folder's files (JSON / JSONL, never pickles) and the proxy's measured fidelity
-(nas/reference_data/fidelity.json, package data); every metric names the proxy task that produced it and
-quotes its Kendall τ against the converged reference set where that was measured.
+(results/reference-set/fidelity.json, shipped as package data: nas/reference_data); every metric
+names the proxy task that produced it and quotes its Kendall τ against the converged reference set
+where that was measured.
 """
 
 from __future__ import annotations

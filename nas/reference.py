@@ -1,10 +1,11 @@
 """The converged reference set: its training config, its file schema, and reading it.
 
-``nas/reference_data/reference.jsonl`` holds one JSON line per (architecture, seed), made by
-``python -m effnas.reference_set`` (how: results/reference-set/README.md in the repository). Every
-proxy's fidelity (Kendall τ) is measured against it, and ``nas/reference_data/fidelity.json``
-(benchmarks/bench_proxy_fidelity.py's record) holds the figures reports quote. Both are package
-data: they ship with an installed effnas, and nothing here reads a checkout's results/. This module
+``results/reference-set/reference.jsonl`` holds one JSON line per (architecture, seed), made by
+``python -m effnas.reference_set`` (how: that folder's README). Every proxy's fidelity (Kendall τ)
+is measured against it, and ``fidelity.json`` beside it (benchmarks/bench_proxy_fidelity.py's
+record) holds the figures reports quote. Both ship as package data: ``nas/reference_data/`` links
+them (symlinks in the checkout; the wheel holds copies) and this module reads them there, so an
+installed effnas reads its own copy and nothing here opens a checkout's results/ by path. This module
 is the one home of the reference training config (``REFERENCE_CONFIG``, also what
 ``effnas evaluate --reference`` trains with) and of the row schema (``ReferenceRow``).
 """
@@ -21,7 +22,7 @@ from typing import Any
 from search_spaces import Arch, InputError
 
 SCHEMA = "effnas.reference/1"
-# Package data (pyproject: [tool.setuptools.package-data]), next to this module in a checkout and in an install.
+# Package data (pyproject: [tool.setuptools.package-data]): links to results/reference-set in a checkout.
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference_data"
 REFERENCE_FILE = REFERENCE_DIR / "reference.jsonl"
 

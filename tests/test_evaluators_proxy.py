@@ -152,7 +152,7 @@ PLAIN_CNN = ["cn_r1_k3_s11_i32_o32", "cn_r1_k3_s22_i32_o64", "cn_r1_k3_s22_i64_o
 @pytest.mark.slow
 def test_b0_local_proxy_replays_the_reference_runs_first_epoch() -> None:
     """b0-local's proxy is the reference run stopped after one epoch: with a reference row's seed its
-    training loss is that row's first-epoch loss (nas/reference_data/reference.jsonl), and it scores by TSE."""
+    training loss is that row's first-epoch loss (results/reference-set/reference.jsonl), and it scores by TSE."""
     import math
 
     from nas.presets import get_preset

@@ -74,6 +74,10 @@ def test_ledgers_never_go_into_the_package(tmp_path) -> None:
     assert ledger_folder(REFERENCE_DIR) == WORK_DIR == Path("results/reference-set/work")
     assert ledger_folder(tmp_path / "ref") == tmp_path / "ref" / "work"
     assert ledger_folder(REFERENCE_DIR, str(tmp_path / "w")) == tmp_path / "w"
+    # in a checkout the package's files are links to the measured data in results/reference-set
+    checkout = Path(__file__).resolve().parents[1] / "results" / "reference-set"
+    assert REFERENCE_FILE.resolve() == checkout / "reference.jsonl"
+    assert FIDELITY_FILE.resolve() == checkout / "fidelity.json"
 
 
 def test_reference_config_is_a_valid_proxy_config() -> None:
