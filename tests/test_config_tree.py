@@ -121,3 +121,11 @@ def test_strategy_options_are_a_record_checked_before_the_search():
         resolve_config(target=400e6, strategy="evolution", strategy_options={"popsize": 3})
     with pytest.raises(InputError, match="strategy option 'lr' must be in"):
         resolve_config(target=400e6, strategy="ppo", strategy_options={"lr": -1})
+
+
+def test_every_search_option_has_a_flag_of_its_name():
+    from effnas.cli import build_parser
+
+    args = build_parser().parse_args(["search", "--target", "400M", "--out", "x"])
+    tables = {"scheduler_options": "scheduler_opt", "evaluator_config": "eval_opt", "strategy_options": "strategy_opt"}
+    assert all(hasattr(args, tables.get(key, key)) for key in SEARCH_KEYS)

@@ -38,6 +38,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     p.add_argument("--gpus-per-trial", type=float, help="GPUs reserved per Ray trial (default 0; b0-paper on a "
                    "GPU cluster: 1, with --eval-opt device=auto)")
     p.add_argument("--seed", type=int, help="strategy seed (default 0)")
+    p.add_argument("--space", choices=("wide", "paper"), help="the MnasNet space's filter choices: wide (default: "
+                   "every multiple of 8 in 0.75-1.25x) or paper (the literal 0.75, 1, 1.25x)")
     schedule = p.add_mutually_exclusive_group()
     schedule.add_argument("--sync", dest="synchronous", action="store_const", const=True,
                           help="generations of B candidates observed in trial order: reproducible for a seed on any "
@@ -80,15 +82,12 @@ def _target(text: str | None, objective: str | None) -> float | None:
 def build_config(args: argparse.Namespace) -> dict[str, Any]:
     from nas.search import resolve_config, stored_config
 
-    explicit = {"target": _target(args.target, args.objective), "objective": args.objective, "reward": args.reward,
-                "alpha": args.alpha, "beta": args.beta, "strategy": args.strategy, "evaluator": args.evaluator,
-                "data": args.data, "trials": args.trials, "runner": args.runner, "seed": args.seed,
-                "max_concurrent": args.max_concurrent, "cpus_per_trial": args.cpus_per_trial,
-                "gpus_per_trial": args.gpus_per_trial, "synchronous": args.synchronous,
-                "generation": args.generation, "band": args.band, "scheduler": args.scheduler,
-                "scheduler_options": parse_pairs(args.scheduler_opt, "--scheduler-opt") or None,
-                "evaluator_config": parse_pairs(args.eval_opt, "--eval-opt"),
-                "strategy_options": parse_pairs(args.strategy_opt, "--strategy-opt")}
+    # each search option (nas.search_options) from the flag of its name; the target and the tables parsed
+    explicit = {key: getattr(args, key, None) for key in SEARCH_KEYS}
+    explicit.update(target=_target(args.target, args.objective),
+                    scheduler_options=parse_pairs(args.scheduler_opt, "--scheduler-opt") or None,
+                    evaluator_config=parse_pairs(args.eval_opt, "--eval-opt"),
+                    strategy_options=parse_pairs(args.strategy_opt, "--strategy-opt"))
     stored = stored_config(args.out) if args.resume else None
     if stored is not None:  # resume: the stored run, overridden only by what was given explicitly
         if args.target is None and args.objective is None and stored.get("objective") == "latency":
