@@ -46,7 +46,6 @@ from .schedules import lr_at
 SCHEMA = "effnas.train/1"
 ROW_KEYS = ("epoch", "train_loss", "val_loss", "val_accuracy", "ema_val_accuracy", "lr", "images_per_s", "seconds")
 BUNDLED_RESOLUTION = 32  # bundled sets' images are 8-28 px: the default input size on them
-FREE_OPTIONS = migrate.TRAIN_FREE  # (options a resume may change)
 
 
 def resolution_of(arch: Arch, options: Mapping[str, Any]) -> int:
@@ -85,7 +84,7 @@ class Run:
         self.lr = scaled_lr(self.recipe, self.options["batch"])
         self.identity = {
             "schema": SCHEMA, "arch": self.arch.to_dict(), "recipe": self.recipe,
-            "options": {k: v for k, v in self.options.items() if k not in FREE_OPTIONS},
+            "options": {k: v for k, v in self.options.items() if k not in migrate.TRAIN_FREE},
             "resolution": resolution, "lr": self.lr, "classes": list(data.classes),
             "train_images": len(data.train_y), "val_images": len(data.val_y), "source": dict(source or {}),
         }
@@ -122,7 +121,7 @@ class Run:
 
     def config(self) -> dict[str, Any]:
         """config.json: the identity plus the settings free to change between sessions."""
-        return {**self.identity, "settings": {k: self.options[k] for k in FREE_OPTIONS},
+        return {**self.identity, "settings": {k: self.options[k] for k in migrate.TRAIN_FREE},
                 "device": str(self.device), "threads": self.threads, "workers": self.shard[1]}
 
     def begin(self, resume: bool) -> None:
