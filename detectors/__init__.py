@@ -7,8 +7,9 @@ Importing the package does not import torch: configs, topologies and the closed-
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from search_spaces.lazy import lazy_names
 
 from .configs import RELEASED, DetConfig, from_phi, get_config, released
 from .cost import detector_cost
@@ -24,10 +25,4 @@ __all__ = ["RELEASED", "DetConfig", "EfficientDet", "Topology", "anchor_boxes", 
            "efficientdet", "fpn_nodes", "from_phi", "get_config", "panet_nodes", "released"]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a torch-backed public name on first use."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)

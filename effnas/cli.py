@@ -15,7 +15,7 @@ import sys
 
 from search_spaces.errors import InputError
 
-COMMANDS = ("arch", "space", "family", "grid", "search", "detector", "run", "evaluate", "train")
+COMMANDS = ("arch", "space", "family", "grid", "search", "detector", "run", "evaluate", "train", "data")
 
 
 class UsageError(Exception):

@@ -6,14 +6,14 @@ first use, so the analytic commands answer without it."""
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .arch import Arch
 from .blocks import BlockArgs, parse_block, parse_blocks
 from .cost import Cost
 from .errors import InputError
 from .geometry import LayerGeometry, StageGeometry, layer_geometry, stage_geometry
+from .lazy import lazy_names
 from .load import load_arch
 from .presets import preset, preset_names
 from .rounding import round_filters, round_repeats
@@ -31,10 +31,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """Load a torch-backed public name on first use."""
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_names(__name__, _LAZY)

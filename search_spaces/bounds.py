@@ -16,6 +16,7 @@ from typing import Any
 from .errors import InputError
 
 MAX_FILE_BYTES = 4 * 2**20      # an arch/family/coefficients JSON, a JOB.toml, a --config file
+MAX_DATA_FILE_BYTES = 2**30     # a data set's annotations (COCO train2017's instances JSON is 448 MB)
 MAX_NESTING = 64                # lists/objects/tables inside each other in such a file
 MAX_KEY_PARTS = 64              # parts of one dotted TOML key (a.b.c); tomllib is quadratic in them
 MAX_NUMBER_DIGITS = 9           # digits of a whole number inside a block string (r4, o1280)

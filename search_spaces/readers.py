@@ -24,20 +24,20 @@ _PART = r"""(?:[A-Za-z0-9_-]++|"[^"\n]*+"|'[^'\n]*+')"""
 _LONG_KEY = re.compile(rf"(?:^|[{{,\[])[ \t]*+{_PART}(?:[ \t]*+\.[ \t]*+{_PART}){{{MAX_KEY_PARTS}}}", re.MULTILINE)
 
 
-def read_text_file(path: str | os.PathLike, what: str) -> str:
-    """The UTF-8 text of the file at `path` (at most MAX_FILE_BYTES); `what` names it in errors."""
+def read_text_file(path: str | os.PathLike, what: str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of the file at `path` (at most `max_bytes`); `what` names it in errors."""
     name = f"{what} file {os.fspath(path)!r}"
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # a FIFO without a writer must not hang the open
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+            data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise InputError(f"cannot read {name}: it does not exist") from None
     except OSError as error:
         raise InputError(f"cannot read {name}: {error.strerror or error}") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise InputError(f"{name} is larger than {MAX_FILE_BYTES // 2**20} MiB, the limit for input files")
+    if len(data) > max_bytes:
+        raise InputError(f"{name} is larger than {max_bytes // 2**20} MiB, the limit for input files")
     try:
         return data.decode("utf-8-sig")  # a leading byte-order mark is not part of the text
     except UnicodeDecodeError as error:
@@ -45,9 +45,9 @@ def read_text_file(path: str | os.PathLike, what: str) -> str:
                          "is it a binary file?") from None
 
 
-def _check_length(text: str, source: str) -> None:
-    if len(text) > MAX_FILE_BYTES:
-        raise InputError(f"{source} is longer than {MAX_FILE_BYTES // 2**20} MiB, the limit for input text")
+def _check_length(text: str, source: str, max_bytes: int = MAX_FILE_BYTES) -> None:
+    if len(text) > max_bytes:
+        raise InputError(f"{source} is longer than {max_bytes // 2**20} MiB, the limit for input text")
 
 
 def _too_deep(source: str) -> InputError:
@@ -92,9 +92,9 @@ def _parse(loads: Callable[[], Any], source: str, kind: str, errors: tuple[type[
     return data
 
 
-def parse_json_text(text: str, source: str, *, finite: bool = True) -> Any:
-    """Parse JSON text; `source` (e.g. "architecture JSON") starts every error message."""
-    _check_length(text, source)
+def parse_json_text(text: str, source: str, *, finite: bool = True, max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Parse JSON text (at most `max_bytes` characters); `source` (e.g. "architecture JSON") starts every error."""
+    _check_length(text, source, max_bytes)
     hooks = {"parse_float": _finite_float(source), "parse_constant": _finite_float(source)} if finite else {}
     return _parse(lambda: json.loads(text, **hooks), source, "JSON", (json.JSONDecodeError,))
 
@@ -108,9 +108,11 @@ def parse_toml_text(text: str, source: str) -> dict[str, Any]:
                   (tomllib.TOMLDecodeError,))
 
 
-def read_json_file(path: str | os.PathLike, what: str = "JSON", *, finite: bool = True) -> Any:
-    """Parse the JSON file at `path`; every problem is an InputError naming `what` and the path."""
-    return parse_json_text(read_text_file(path, what), f"{what} file {os.fspath(path)!r}", finite=finite)
+def read_json_file(path: str | os.PathLike, what: str = "JSON", *, finite: bool = True,
+                   max_bytes: int = MAX_FILE_BYTES) -> Any:
+    """Parse the JSON file at `path` (at most `max_bytes`); each problem is an InputError naming `what`, the path."""
+    return parse_json_text(read_text_file(path, what, max_bytes=max_bytes), f"{what} file {os.fspath(path)!r}",
+                           finite=finite, max_bytes=max_bytes)
 
 
 def read_toml_file(path: str | os.PathLike, what: str = "TOML") -> dict[str, Any]:
